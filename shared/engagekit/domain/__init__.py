@@ -1,0 +1,1 @@
+"""Domain entities and rules: no AWS, no HTTP, no persistence shapes."""
