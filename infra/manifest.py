@@ -1,0 +1,120 @@
+"""The manifest: every resource of engagekit, declared once.
+
+The CDK app (``infra/cdk``) and the local runtime (``infra/local``) both read :data:`MANIFEST`.
+To add a function: write ``functions/<name>/handler.py`` and add one :class:`Function` below with
+its triggers and its grants. Environment variable names mean the same resource in every function
+(the local runtime runs all functions in one process and checks this).
+"""
+
+from __future__ import annotations
+
+from infra.spec import (
+    Access,
+    Bucket,
+    DeliveryStream,
+    Function,
+    HttpTrigger,
+    Key,
+    Manifest,
+    Queue,
+    QueueTrigger,
+    Ref,
+    Route,
+    ScheduleTrigger,
+    StateMachine,
+    StreamTrigger,
+    Table,
+)
+
+# --- grants and environment shared by every HTTP function --------------------------------------
+API_ENV: tuple[tuple[str, str | Ref], ...] = (("API_KEYS_TABLE", Ref("table", "api_keys")),)
+API_ACCESS: tuple[Access, ...] = (Access("table", "api_keys", "read_write"),)
+
+TABLES = (
+    # API keys, stored only as SHA-256 hashes of the secret (braze-api.md §0: REST API keys).
+    Table("api_keys", partition_key=Key("pk")),
+    # Walking skeleton: proves route -> table -> stream -> queue -> state machine -> Firehose.
+    Table("skeleton", partition_key=Key("pk"), stream="NEW_AND_OLD_IMAGES", ttl_attribute="expires_at"),
+)
+
+QUEUES = (
+    Queue("skeleton_work", visibility_timeout_s=60, max_receive_count=3),
+    # On-failure destination of every stream mapping: records that failed all their retries.
+    Queue("stream_failures", retention_s=14 * 86400),
+)
+
+BUCKETS = (Bucket("lake"),)
+
+DELIVERY_STREAMS = (
+    DeliveryStream(
+        "currents",
+        bucket="lake",
+        prefix="currents/event_type=!{partitionKeyFromQuery:event_type}/date=!{timestamp:yyyy-MM-dd-HH}/",
+        error_prefix="currents-errors/!{firehose:error-output-type}/date=!{timestamp:yyyy-MM-dd-HH}/",
+        buffer_s=300,
+        buffer_mib=64,
+        partition_keys=(("event_type", ".event_type"),),
+    ),
+)
+
+STATE_MACHINES = (
+    StateMachine(
+        "skeleton_run",
+        asl_file="infra/statemachines/skeleton_run.asl.json",
+        substitutions=(("SkeletonTaskArn", Ref("function", "skeleton_task", "arn")),),
+    ),
+)
+
+FUNCTIONS = (
+    Function(
+        "health",
+        "GET /health: liveness with the caller's key checked.",
+        environment=API_ENV,
+        triggers=(HttpTrigger((Route("GET", "/health"),)),),
+        access=API_ACCESS,
+    ),
+    Function(
+        "skeleton_api",
+        "Walking skeleton: POST /skeleton/ping writes an item.",
+        environment=(*API_ENV, ("SKELETON_TABLE", Ref("table", "skeleton"))),
+        triggers=(HttpTrigger((Route("POST", "/skeleton/ping"), Route("GET", "/skeleton/ping/{ping_id}"))),),
+        access=(*API_ACCESS, Access("table", "skeleton", "read_write")),
+    ),
+    Function(
+        "skeleton_stream",
+        "Walking skeleton: the table stream enqueues work.",
+        environment=(("SKELETON_QUEUE_URL", Ref("queue", "skeleton_work", "url")),),
+        triggers=(StreamTrigger("skeleton", batch_size=10, max_retries=2, on_failure="stream_failures"),),
+        access=(Access("queue", "skeleton_work", "send"),),
+    ),
+    Function(
+        "skeleton_worker",
+        "Walking skeleton: the queue consumer starts the state machine and exports an event.",
+        environment=(
+            ("SKELETON_STATE_MACHINE_ARN", Ref("state_machine", "skeleton_run", "arn")),
+            ("CURRENTS_STREAM", Ref("delivery_stream", "currents")),
+        ),
+        triggers=(QueueTrigger("skeleton_work", batch_size=10),),
+        access=(
+            Access("state_machine", "skeleton_run", "start"),
+            Access("delivery_stream", "currents", "put"),
+        ),
+    ),
+    Function(
+        "skeleton_task",
+        "Walking skeleton: the state machine's task marks the item done; a schedule counts ticks.",
+        environment=(("SKELETON_TABLE", Ref("table", "skeleton")),),
+        triggers=(ScheduleTrigger("skeleton_tick", rate_s=60, input_json='{"tick": true}'),),
+        access=(Access("table", "skeleton", "read_write"),),
+    ),
+)
+
+MANIFEST = Manifest(
+    tables=TABLES,
+    queues=QUEUES,
+    buckets=BUCKETS,
+    delivery_streams=DELIVERY_STREAMS,
+    state_machines=STATE_MACHINES,
+    functions=FUNCTIONS,
+)
+MANIFEST.validate()
