@@ -54,6 +54,8 @@ DELIVERY_STREAMS = (
         buffer_s=300,
         buffer_mib=64,
         partition_keys=(("event_type", ".event_type"),),
+        deaggregation="JSON",
+        append_delimiter=True,
     ),
 )
 

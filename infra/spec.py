@@ -80,6 +80,9 @@ class DeliveryStream:
     ``prefix`` may use Firehose's ``!{timestamp:...}`` and ``!{partitionKeyFromQuery:KEY}``
     expressions; ``partition_keys`` maps KEY to a JQ path (``.event_type``) for dynamic
     partitioning. Firehose flushes when ``buffer_s`` seconds pass or ``buffer_mib`` accumulate.
+    ``deaggregation="JSON"`` splits each record into the JSON objects it packs before partitioning
+    (Firehose's RecordDeAggregation processor), and ``append_delimiter`` writes a newline after each
+    (AppendDelimiterToRecord), so producers can pack many events into one billed record.
     """
 
     name: str
@@ -90,6 +93,8 @@ class DeliveryStream:
     buffer_mib: int = 64
     compression: Literal["GZIP", "UNCOMPRESSED"] = "GZIP"
     partition_keys: tuple[tuple[str, str], ...] = ()
+    deaggregation: Literal["JSON"] | None = None
+    append_delimiter: bool = False
     kind: ResourceKind = field(default="delivery_stream", init=False)
 
 
@@ -252,8 +257,14 @@ class Manifest:
             "state_machine": {s.name for s in self.state_machines},
             "function": {f.name for f in self.functions},
         }
-        for group in (self.tables, self.queues, self.buckets, self.delivery_streams,
-                      self.state_machines, self.functions):
+        for group in (
+            self.tables,
+            self.queues,
+            self.buckets,
+            self.delivery_streams,
+            self.state_machines,
+            self.functions,
+        ):
             names = [r.name for r in group]
             dupes = {n for n in names if names.count(n) > 1}
             if dupes:

@@ -1,0 +1,44 @@
+"""Every construct id and fixed setting of the CDK app, in one place.
+
+Construct ids are part of each resource's CloudFormation logical id and of its ``aws:cdk:path``
+metadata: renaming one replaces the resource on the next deploy. Manifest resources live at
+``<STACK_ID>/<GROUP>/<manifest name>`` so tests find them by path without hard-coding names.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+STACK_ID: Final = "EngagekitStack"
+STACK_DESCRIPTION: Final = (
+    "engagekit: an open customer engagement platform (generated from infra/manifest.py)"
+)
+
+# --- one group construct per capability; a manifest resource's id is its manifest name ---------
+TABLES: Final = "Tables"
+QUEUES: Final = "Queues"
+BUCKETS: Final = "Buckets"
+DELIVERY_STREAMS: Final = "DeliveryStreams"
+STATE_MACHINES: Final = "StateMachines"
+FUNCTIONS: Final = "Functions"
+TRIGGERS: Final = "Triggers"
+
+# --- children of a manifest resource's construct ---------------------------------------------
+DLQ_SUFFIX: Final = "-dlq"  # a queue's DLQ is the sibling construct "<name>-dlq" (spec.Queue.dlq_name)
+ACCESS_LOGS_BUCKET: Final = "AccessLogs"  # S3 server access log target of every manifest bucket
+ROLE: Final = "Role"
+LOG_GROUP: Final = "Logs"
+LOG_STREAM: Final = "DeliveryErrors"
+LAYER: Final = "SharedLayer"
+HTTP_API: Final = "HttpApi"
+HTTP_STAGE: Final = "DefaultStage"
+HTTP_ACCESS_LOGS: Final = "AccessLogs"
+SCHEDULES: Final = "Schedules"
+
+# --- defaults set once for every function (AWS Lambda settings) ------------------------------
+LAMBDA_HANDLER: Final = "handler.handler"  # functions/<name>/handler.py exposes handler(event, context)
+LOG_RETENTION_DAYS: Final = 30
+FIREHOSE_RETRY_S: Final = 300  # Firehose retries S3 delivery for this long before the error prefix
+
+# --- CloudFormation outputs -------------------------------------------------------------------
+OUTPUT_API_URL: Final = "ApiUrl"

@@ -1,0 +1,150 @@
+"""Firehose delivery streams of the manifest: Direct PUT into S3 with GZIP and dynamic partitioning."""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.cdk import constants as C
+from infra.cdk import nag
+from infra.cdk.errors import SynthError
+from infra.spec import DeliveryStream
+
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_P = firehose.CfnDeliveryStream
+
+
+def metadata_extraction_query(partition_keys: tuple[tuple[str, str], ...]) -> str:
+    """The JQ object Firehose evaluates per record, e.g. ``{event_type: .event_type}``.
+
+    Raises :class:`SynthError` for a key that is not a JQ identifier (Firehose dynamic partitioning).
+    """
+    for key, _ in partition_keys:
+        if not _KEY.match(key):
+            raise SynthError(f"partition key {key!r} is not a JQ identifier")
+    return "{" + ", ".join(f"{key}: {path}" for key, path in partition_keys) + "}"
+
+
+def _static_head(prefix: str) -> str:
+    """The part of an S3 prefix before its first Firehose expression (``!{...}``)."""
+    return prefix.split("!{", 1)[0]
+
+
+def _processors(spec: DeliveryStream) -> list[_P.ProcessorProperty]:
+    """Deaggregate packed JSON records, extract the partition keys with JQ, newline-delimit output."""
+
+    def param(name: str, value: str) -> _P.ProcessorParameterProperty:
+        return _P.ProcessorParameterProperty(parameter_name=name, parameter_value=value)
+
+    return [
+        _P.ProcessorProperty(type="RecordDeAggregation", parameters=[param("SubRecordType", "JSON")]),
+        _P.ProcessorProperty(
+            type="MetadataExtraction",
+            parameters=[
+                param("MetadataExtractionQuery", metadata_extraction_query(spec.partition_keys)),
+                param("JsonParsingEngine", "JQ-1.6"),
+            ],
+        ),
+        _P.ProcessorProperty(type="AppendDelimiterToRecord", parameters=[]),
+    ]
+
+
+class DeliveryStreams(Construct):
+    """Per :class:`infra.spec.DeliveryStream` (id = name): the stream, its role, its error log.
+
+    ExtendedS3 destination into the manifest bucket with ``prefix``/``error_prefix``, buffering hints
+    (``buffer_s`` seconds, ``buffer_mib`` MiB), compression, SSE with an AWS-owned key, and, when
+    ``partition_keys`` is set, dynamic partitioning (JSON deaggregation, JQ metadata extraction,
+    newline delimiter). The role may write objects only under the static heads of both prefixes.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        specs: tuple[DeliveryStream, ...],
+        buckets: dict[str, s3.Bucket],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.by_name: dict[str, firehose.CfnDeliveryStream] = {}
+        for spec in specs:
+            self.by_name[spec.name] = self._stream(spec, buckets[spec.bucket])
+
+    def _stream(self, spec: DeliveryStream, bucket: s3.Bucket) -> firehose.CfnDeliveryStream:
+        group = Construct(self, spec.name)
+        log_group = logs.LogGroup(
+            group,
+            C.LOG_GROUP,
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        log_stream = logs.LogStream(group, C.LOG_STREAM, log_group=log_group)
+        role = iam.Role(group, C.ROLE, assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"))
+        heads = sorted({_static_head(spec.prefix), _static_head(spec.error_prefix)})
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                resources=[bucket.bucket_arn],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{head}*") for head in heads],
+            )
+        )
+        stream_arn = Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{log_group.log_group_name}:log-stream:{log_stream.log_stream_name}",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["logs:PutLogEvents"], resources=[stream_arn])
+        )
+        for head in heads:
+            nag.acknowledge(role, nag.OBJECTS_WILDCARD, nag.resource(nag.getatt(bucket, "Arn", f"/{head}*")))
+
+        partitioned = bool(spec.partition_keys)
+        stream = firehose.CfnDeliveryStream(
+            group,
+            "Resource",
+            delivery_stream_type="DirectPut",
+            delivery_stream_encryption_configuration_input=_P.DeliveryStreamEncryptionConfigurationInputProperty(
+                key_type="AWS_OWNED_CMK"
+            ),
+            extended_s3_destination_configuration=_P.ExtendedS3DestinationConfigurationProperty(
+                bucket_arn=bucket.bucket_arn,
+                role_arn=role.role_arn,
+                prefix=spec.prefix,
+                error_output_prefix=spec.error_prefix,
+                buffering_hints=_P.BufferingHintsProperty(
+                    interval_in_seconds=spec.buffer_s, size_in_m_bs=spec.buffer_mib
+                ),
+                compression_format=spec.compression,
+                cloud_watch_logging_options=_P.CloudWatchLoggingOptionsProperty(
+                    enabled=True,
+                    log_group_name=log_group.log_group_name,
+                    log_stream_name=log_stream.log_stream_name,
+                ),
+                dynamic_partitioning_configuration=_P.DynamicPartitioningConfigurationProperty(
+                    enabled=True,
+                    retry_options=_P.RetryOptionsProperty(duration_in_seconds=C.FIREHOSE_RETRY_S),
+                )
+                if partitioned
+                else None,
+                processing_configuration=_P.ProcessingConfigurationProperty(
+                    enabled=True, processors=_processors(spec)
+                )
+                if partitioned
+                else None,
+            ),
+        )
+        stream.node.add_dependency(role)  # the role's policy must exist before Firehose validates it
+        return stream
