@@ -37,8 +37,13 @@ SCHEDULES: Final = "Schedules"
 
 # --- defaults set once for every function (AWS Lambda settings) ------------------------------
 LAMBDA_HANDLER: Final = "handler.handler"  # functions/<name>/handler.py exposes handler(event, context)
-LOG_RETENTION_DAYS: Final = 30
 FIREHOSE_RETRY_S: Final = 300  # Firehose retries S3 delivery for this long before the error prefix
 
 # --- CloudFormation outputs -------------------------------------------------------------------
 OUTPUT_API_URL: Final = "ApiUrl"
+
+# --- CDK feature flags the app depends on (set in code so tests and the CLI agree) -----------
+FEATURE_FLAGS: Final = {
+    # server access logs are granted by a bucket policy on the log bucket, not the legacy ACL
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+}

@@ -157,7 +157,7 @@ def make_server(
             headers = {k: v for k, v in self.headers.items()}
             method = self.command.upper()
             if extra is not None:
-                answer = extra(method, split.path, headers, body)
+                answer = extra(method, split.path, {**headers, "x-engagekit-query": split.query}, body)
                 if answer is not None:
                     self._send(*answer)
                     return

@@ -97,6 +97,7 @@ class LocalPlatform:
         self._previous_clock: Clock | None = None
         self._saved_env: dict[str, str | None] = {}
         self._in_flight = 0
+        self._router_cache: Router | None = None
         self._in_flight_lock = threading.Lock()
 
     # --- life cycle -------------------------------------------------------------------------------
@@ -129,6 +130,7 @@ class LocalPlatform:
         moto_glue.install_stepfunctions_clock(self.waits)
         try:
             if self.serve_http:
+                self._check_port(self.api_port, "API", "--port")
                 self._start_moto_server()
             self._provision()
             self._create_admin_key()
@@ -187,6 +189,49 @@ class LocalPlatform:
         finally:
             with self._in_flight_lock:
                 self._in_flight -= 1
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], Any]:
+        """Call the API in process, through the same router and event builder as HTTP.
+
+        ``body`` is JSON-encoded unless it is ``bytes``/``str``; ``key`` defaults to the admin key
+        (pass ``""`` for none). Returns ``(status, headers, parsed JSON body or text)``.
+        """
+        from urllib.parse import urlsplit
+
+        from infra.local.http_api import build_event, to_http
+
+        split = urlsplit(path)
+        hdrs = {"content-type": "application/json", **(headers or {})}
+        secret = self.api_key if key is None else key
+        if secret:
+            hdrs["authorization"] = f"Bearer {secret}"
+        raw = body if isinstance(body, bytes) else (body.encode() if isinstance(body, str) else b"")
+        if body is not None and not isinstance(body, bytes | str):
+            raw = json.dumps(body).encode()
+        matched = self._router().match(method.upper(), split.path)
+        if matched is None:
+            return 404, {}, {"message": "Not Found"}
+        route, function, params = matched
+        event = build_event(route, params, method.upper(), split.path, split.query, hdrs, raw, "127.0.0.1")
+        status, out_headers, out = to_http(self.invoke(function, event))
+        try:
+            parsed: Any = json.loads(out) if out else None
+        except ValueError:
+            parsed = out.decode(errors="replace")
+        return status, out_headers, parsed
+
+    def _router(self) -> Router:
+        if self._router_cache is None:
+            self._router_cache = Router([(route, fn.name) for route, fn in self.manifest.routes()])
+        return self._router_cache
 
     def client(self, service: str) -> Any:
         """A boto3 client on the in-process moto (for tests and the CLI)."""
@@ -314,6 +359,20 @@ class LocalPlatform:
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
 
+    def _check_port(self, port: int, what: str, option: str) -> None:
+        import socket
+
+        if port == 0:
+            return
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((self.host, port))
+            except OSError as exc:
+                raise PortInUseError(
+                    f"port {port} on {self.host} is taken ({what}); choose another with {option}"
+                ) from exc
+
     def _start_moto_server(self) -> None:
         import socket
 
@@ -334,9 +393,10 @@ class LocalPlatform:
         self._moto_server.start()
 
     def _start_api(self) -> None:
-        router = Router([(route, fn.name) for route, fn in self.manifest.routes()])
         try:
-            self._http = make_server(self.host, self.api_port, router, self.invoke, self._local_routes)
+            self._http = make_server(
+                self.host, self.api_port, self._router(), self.invoke, self._local_routes
+            )
         except OSError as exc:
             raise PortInUseError(
                 f"port {self.api_port} on {self.host} is taken (API); choose another with --port"
@@ -356,6 +416,21 @@ class LocalPlatform:
         if method == "POST" and path == "/_local/flush":
             self.firehose.flush()
             return 200, {"Content-Type": "application/json"}, b'{"message":"success"}'
+        if method == "GET" and path == "/_local/outbox":
+            from urllib.parse import parse_qs
+
+            from infra.local import outbox
+
+            query = parse_qs(headers.get("x-engagekit-query", ""))
+            channel = query.get("channel", [None])[0]
+            limit = int(query.get("limit", ["100"])[0])
+            with moto_glue.LOCK:
+                items = outbox.messages(channel, limit)
+            return (
+                200,
+                {"Content-Type": "application/json"},
+                json.dumps({"messages": items}, default=str).encode(),
+            )
         if method == "GET" and path == "/_local/info":
             info = {
                 "api_url": self.api_url,

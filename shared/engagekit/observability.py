@@ -14,7 +14,12 @@ Service name, level and sampling come from Powertools' own environment variables
 
 from __future__ import annotations
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+
+# A function that adds no metric of its own is normal; Powertools warns on every invocation.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger(service="engagekit")
 tracer = Tracer(service="engagekit")

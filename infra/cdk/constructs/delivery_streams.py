@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_logs as logs
@@ -13,6 +13,7 @@ from constructs import Construct
 
 from infra.cdk import constants as C
 from infra.cdk import nag
+from infra.cdk.constructs.log_groups import log_group
 from infra.cdk.errors import SynthError
 from infra.spec import DeliveryStream
 
@@ -78,13 +79,8 @@ class DeliveryStreams(Construct):
 
     def _stream(self, spec: DeliveryStream, bucket: s3.Bucket) -> firehose.CfnDeliveryStream:
         group = Construct(self, spec.name)
-        log_group = logs.LogGroup(
-            group,
-            C.LOG_GROUP,
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        log_stream = logs.LogStream(group, C.LOG_STREAM, log_group=log_group)
+        log_grp = log_group(group, C.LOG_GROUP)
+        log_stream = logs.LogStream(group, C.LOG_STREAM, log_group=log_grp)
         role = iam.Role(group, C.ROLE, assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"))
         heads = sorted({_static_head(spec.prefix), _static_head(spec.error_prefix)})
         role.add_to_principal_policy(
@@ -102,7 +98,7 @@ class DeliveryStreams(Construct):
         stream_arn = Stack.of(self).format_arn(
             service="logs",
             resource="log-group",
-            resource_name=f"{log_group.log_group_name}:log-stream:{log_stream.log_stream_name}",
+            resource_name=f"{log_grp.log_group_name}:log-stream:{log_stream.log_stream_name}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         role.add_to_principal_policy(
@@ -130,7 +126,7 @@ class DeliveryStreams(Construct):
                 compression_format=spec.compression,
                 cloud_watch_logging_options=_P.CloudWatchLoggingOptionsProperty(
                     enabled=True,
-                    log_group_name=log_group.log_group_name,
+                    log_group_name=log_grp.log_group_name,
                     log_stream_name=log_stream.log_stream_name,
                 ),
                 dynamic_partitioning_configuration=_P.DynamicPartitioningConfigurationProperty(

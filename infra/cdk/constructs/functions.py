@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.cdk import constants as C
 from infra.cdk import grants, nag
+from infra.cdk.constructs.log_groups import log_group
 from infra.cdk.errors import MissingFunctionCode
-from infra.spec import Function
+from infra.cdk.registry import Resources
+from infra.spec import Function, Manifest
 
 # --- the defaults every function gets, set here once -----------------------------------------
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
@@ -59,12 +60,7 @@ class Functions(Construct):
 
     def _function(self, spec: Function, root: Path) -> lambda_.Function:
         group = Construct(self, spec.name)
-        log_group = logs.LogGroup(
-            group,
-            C.LOG_GROUP,
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        log_grp = log_group(group, C.LOG_GROUP)
         role = iam.Role(
             group,
             C.ROLE,
@@ -73,7 +69,7 @@ class Functions(Construct):
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_grp.log_group_arn]
             )
         )
         fn = lambda_.Function(
@@ -89,7 +85,7 @@ class Functions(Construct):
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
             logging_format=LOGGING_FORMAT,
-            log_group=log_group,
+            log_group=log_grp,
             tracing=TRACING,
         )
         nag.acknowledge(fn, nag.LAMBDA_RUNTIME_PINNED)
@@ -105,3 +101,18 @@ class Functions(Construct):
         """Acknowledge every recorded wildcard on its function's role, reasons merged per finding."""
         for name, wildcards in self._wildcards.items():
             grants.acknowledge(self.roles[name], wildcards)
+
+    def wire(self, manifest: Manifest, resources: Resources) -> None:
+        """Add each function's environment (Refs resolved) and its ``access`` grants.
+
+        Runs after every resource exists. Raises :class:`SynthError` for an unknown reference or an
+        unsupported grant.
+        """
+        for spec in manifest.functions:
+            fn = self.by_name[spec.name]
+            for key, value in spec.environment:
+                fn.add_environment(key, value if isinstance(value, str) else resources.resolve(value))
+            for access in spec.access:
+                self.note_wildcards(
+                    spec.name, grants.grant(self.roles[spec.name], access, resources, manifest)
+                )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import RemovalPolicy
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.cdk import constants as C
 from infra.cdk import grants, nag
+from infra.cdk.constructs.log_groups import log_group
 from infra.cdk.registry import Resources
 from infra.spec import Access, Manifest, StateMachine
 
@@ -50,19 +49,14 @@ class StateMachines(Construct):
         self, spec: StateMachine, manifest: Manifest, resources: Resources, root: Path
     ) -> sfn.StateMachine:
         group = Construct(self, spec.name)
-        log_group = logs.LogGroup(
-            group,
-            C.LOG_GROUP,
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        log_grp = log_group(group, C.LOG_GROUP)
         machine = sfn.StateMachine(
             group,
             "Resource",
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_file(str(root / spec.asl_file)),
             definition_substitutions={key: resources.resolve(ref) for key, ref in spec.substitutions},
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            logs=sfn.LogOptions(destination=log_grp, level=sfn.LogLevel.ALL, include_execution_data=False),
             tracing_enabled=True,
         )
         wildcards = [

@@ -80,10 +80,11 @@ def _to_domain(item: ApiKeyItem) -> ApiKey:
 class KeyStore:
     """Keys in DynamoDB through pynamodb; ``table_name`` comes from the function's settings."""
 
-    def __init__(self, table_name: str) -> None:
-        self._model = type(
-            "BoundApiKeyItem", (ApiKeyItem,), {"Meta": type("Meta", (), {"table_name": table_name})}
-        )
+    def __init__(self, table_name: str, host: str | None = None) -> None:
+        meta: dict[str, object] = {"table_name": table_name}
+        if host:
+            meta["host"] = host
+        self._model = type("BoundApiKeyItem", (ApiKeyItem,), {"Meta": type("Meta", (), meta)})
 
     def create(self, name: str, permissions: set[str], secret: str | None = None) -> NewKey:
         """Issue a key. ``secret`` lets an operator import a known key (``ENGAGEKIT_API_KEY``).

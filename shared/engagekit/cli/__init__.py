@@ -1,0 +1,21 @@
+"""The ``engagekit`` command. Each command group lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from engagekit.cli import keys, local
+
+app = typer.Typer(
+    name="engagekit",
+    help="engagekit: an open customer engagement platform that speaks Braze's REST API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("local", help=local.run.__doc__)(local.run)
+app.command("outbox", help=local.outbox.__doc__)(local.outbox)
+app.add_typer(keys.app, name="keys")
+
+
+def main() -> None:
+    app()

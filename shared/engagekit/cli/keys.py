@@ -1,0 +1,84 @@
+"""``engagekit keys create|list|revoke``: REST API keys, stored hashed.
+
+Against the running local platform by default (its AWS endpoint); ``--aws-endpoint ''`` and
+``--table`` name a real account's table (the stack output ``ApiKeysTable``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from engagekit.cli import _client
+
+app = typer.Typer(
+    help="Create, list and revoke REST API keys (scoped to Braze permission names).", no_args_is_help=True
+)
+console = Console()
+
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(help="AWS endpoint; default the local platform's (ENGAGEKIT_AWS_ENDPOINT). '' for AWS."),
+]
+TableOpt = Annotated[str, typer.Option(help="The api_keys table name.")]
+
+
+def _store(aws_endpoint: str | None, table: str):  # type: ignore[no-untyped-def]
+    from engagekit.auth import KeyStore
+
+    endpoint = _client.aws_endpoint() if aws_endpoint is None else aws_endpoint
+    if endpoint:
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    return KeyStore(table, host=endpoint or None)
+
+
+@app.command()
+def create(
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")],
+    permissions: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated Braze permissions, e.g. users.track,users.export.ids; '*' for all."
+        ),
+    ],
+    aws_endpoint: EndpointOpt = None,
+    table: TableOpt = "api_keys",
+) -> None:
+    """Create a key and print its secret once."""
+    perms = {p.strip() for p in permissions.split(",") if p.strip()}
+    new = _store(aws_endpoint, table).create(name, perms)
+    console.print(f"key id {new.key.key_id}  permissions {', '.join(sorted(new.key.permissions))}")
+    console.print("secret (shown once, store it now):")
+    typer.echo(new.secret)
+
+
+@app.command("list")
+def list_keys(aws_endpoint: EndpointOpt = None, table: TableOpt = "api_keys") -> None:
+    """List keys (never their secrets)."""
+    out = Table("key id", "name", "permissions", "created (UTC)", "revoked")
+    for key in _store(aws_endpoint, table).list():
+        out.add_row(
+            key.key_id,
+            key.name,
+            ", ".join(sorted(key.permissions)),
+            key.created_at.isoformat(timespec="seconds"),
+            key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "",
+        )
+    console.print(out)
+
+
+@app.command()
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id (or its first 6+ characters).")],
+    aws_endpoint: EndpointOpt = None,
+    table: TableOpt = "api_keys",
+) -> None:
+    """Revoke a key: it stops working at once."""
+    key = _store(aws_endpoint, table).revoke(key_id)
+    console.print(f"revoked {key.key_id} ({key.name})")
