@@ -46,4 +46,7 @@ OUTPUT_API_URL: Final = "ApiUrl"
 FEATURE_FLAGS: Final = {
     # server access logs are granted by a bucket policy on the log bucket, not the legacy ACL
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+    # every resource carries Metadata "aws:cdk:path" (the cdk CLI sets this too): tests find
+    # manifest resources by construct path, not by generated logical id
+    "aws:cdk:enable-path-metadata": True,
 }

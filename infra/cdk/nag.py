@@ -29,10 +29,6 @@ class Ack:
 
 
 # --- the catalogue: every reason the app acknowledges a rule, in one place --------------------
-ACCESS_LOG_BUCKET_NOT_LOGGED: Final = Ack(
-    "AwsSolutions-S1",
-    "This is the server access log bucket of the other buckets; logging it to itself would loop.",
-)
 LAMBDA_RUNTIME_PINNED: Final = Ack(
     "AwsSolutions-L1",
     "Runtime pinned to python3.12 because the dependency layer is built from cp312 manylinux wheels "
@@ -72,10 +68,6 @@ HTTP_API_AUTH_IN_HANDLER: Final = Ack(
     "AwsSolutions-APIG4",
     "Braze-compatible REST API keys (Bearer) are verified in the function: hashed, scoped to Braze "
     "permissions, compared in constant time. An IAM/JWT authorizer would break Braze clients.",
-)
-HTTP_API_NO_COGNITO: Final = Ack(
-    "AwsSolutions-COG4",
-    "No Cognito user pool: API keys, not end-user logins, authenticate callers (see APIG4).",
 )
 
 

@@ -142,5 +142,7 @@ class DeliveryStreams(Construct):
                 else None,
             ),
         )
-        stream.node.add_dependency(role)  # the role's policy must exist before Firehose validates it
+        policy = role.node.try_find_child("DefaultPolicy")
+        if policy is not None:  # Firehose checks its role's access when the stream is created
+            stream.node.add_dependency(policy)
         return stream

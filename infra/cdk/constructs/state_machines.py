@@ -11,9 +11,9 @@ from infra.cdk import constants as C
 from infra.cdk import grants, nag
 from infra.cdk.constructs.log_groups import log_group
 from infra.cdk.registry import Resources
-from infra.spec import Access, Manifest, StateMachine
+from infra.spec import Access, Action, Manifest, ResourceKind, StateMachine
 
-SUBSTITUTION_ACCESS: dict[str, str] = {
+SUBSTITUTION_ACCESS: dict[ResourceKind, Action] = {
     "function": "invoke",
     "state_machine": "start",
     "queue": "send",
@@ -27,9 +27,9 @@ SUBSTITUTION_ACCESS: dict[str, str] = {
 class StateMachines(Construct):
     """Per :class:`infra.spec.StateMachine` (id = name): a Standard state machine and its log group.
 
-    The definition is the ASL file with ``${Name}`` placeholders replaced by the resolved
-    ``substitutions``; the role gets :data:`SUBSTITUTION_ACCESS` on each referenced resource and
-    nothing else. Logging level ALL without execution data (payloads carry user data), X-Ray on.
+    The definition is the ASL file, inlined in the template, with ``${Name}`` placeholders replaced
+    by the resolved ``substitutions``; the role gets :data:`SUBSTITUTION_ACCESS` on each referenced
+    resource and nothing else. Logging level ALL without execution data (payloads carry user data), X-Ray on.
     """
 
     def __init__(
@@ -54,7 +54,7 @@ class StateMachines(Construct):
             group,
             "Resource",
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_file(str(root / spec.asl_file)),
+            definition_body=sfn.DefinitionBody.from_string((root / spec.asl_file).read_text()),
             definition_substitutions={key: resources.resolve(ref) for key, ref in spec.substitutions},
             logs=sfn.LogOptions(destination=log_grp, level=sfn.LogLevel.ALL, include_execution_data=False),
             tracing_enabled=True,
@@ -64,7 +64,7 @@ class StateMachines(Construct):
             grants.Wildcard("*", nag.LOGS_DELIVERY_WILDCARD),
         ]
         for _, ref in spec.substitutions:
-            access = Access(ref.kind, ref.name, SUBSTITUTION_ACCESS[ref.kind])  # type: ignore[arg-type]
+            access = Access(ref.kind, ref.name, SUBSTITUTION_ACCESS[ref.kind])
             wildcards += grants.grant(machine.role, access, resources, manifest)
         grants.acknowledge(machine.role, wildcards)
         return machine

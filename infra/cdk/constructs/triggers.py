@@ -59,7 +59,7 @@ class _AccessLogSettings:
 
 
 def route_id(route: Route) -> str:
-    """The construct id of a route: ``"GET /skeleton/ping/{ping_id}"`` -> ``"GET_skeleton_ping_{ping_id}"``."""
+    """The construct id of a route: ``"GET /ping/{ping_id}"`` -> ``"GET_ping_{ping_id}"``."""
     return re.sub(r"[^A-Za-z0-9{}+]+", "_", route.route_key).rstrip("_")
 
 
