@@ -155,11 +155,13 @@ def pack_records(lines: Sequence[bytes], policy: PackingPolicy = DEFAULT_POLICY)
             raise CurrentsError(f"a line of {len(lines[i])} bytes exceeds the {max_bytes}-byte record")
         target = size - size % unit
         if j < n and 0 < target < size:
+            # Moving at most one unit's worth of bytes on saves one unit here and adds at most
+            # about one to the records after it; when more would move, keep the greedy cut.
             k, kept = j, size
             while k > i + 1 and kept > target:
                 k -= 1
                 kept -= len(lines[k])
-            if kept <= target:
+            if kept <= target and size - kept <= unit:
                 j = k
         records.append(b"".join(lines[i:j]))
         i = j
