@@ -27,12 +27,20 @@ from infra.spec import (
 )
 
 # --- grants and environment shared by every HTTP function --------------------------------------
-API_ENV: tuple[tuple[str, str | Ref], ...] = (("API_KEYS_TABLE", Ref("table", "api_keys")),)
-API_ACCESS: tuple[Access, ...] = (Access("table", "api_keys", "read_write"),)
+API_ENV: tuple[tuple[str, str | Ref], ...] = (
+    ("API_KEYS_TABLE", Ref("table", "api_keys")),
+    ("RATE_LIMITS_TABLE", Ref("table", "rate_limits")),
+)
+API_ACCESS: tuple[Access, ...] = (
+    Access("table", "api_keys", "read_write"),
+    Access("table", "rate_limits", "read_write"),
+)
 
 TABLES = (
     # API keys, stored only as SHA-256 hashes of the secret (braze-api.md §0: REST API keys).
     Table("api_keys", partition_key=Key("pk")),
+    # Per-key fixed-window request counters (braze-api.md §9); items expire after their window.
+    Table("rate_limits", partition_key=Key("pk"), ttl_attribute="expires_at"),
     # Walking skeleton: proves route -> table -> stream -> queue -> state machine -> Firehose.
     Table("skeleton", partition_key=Key("pk"), stream="NEW_AND_OLD_IMAGES", ttl_attribute="expires_at"),
 )

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from pydantic import ValidationError as PydanticValidationError
 
+from engagekit.api.ratelimit import limiter_from_settings
 from engagekit.auth import ApiKey, KeyStore
 from engagekit.config import FunctionSettings, load_settings
 from engagekit.errors import AuthError, EngagekitError, RateLimitedError, ValidationError
@@ -36,10 +37,44 @@ _rate_limiter: list[RateLimiter] = []
 
 
 def use_rate_limiter(limiter: RateLimiter | None) -> None:
-    """Install the process's rate limiter (``None`` removes it)."""
+    """Install the process's rate limiter. ``None`` restores the default: the limiter of
+    :mod:`engagekit.api.ratelimit` when the function's environment has ``RATE_LIMITS_TABLE``."""
     _rate_limiter.clear()
     if limiter is not None:
         _rate_limiter.append(limiter)
+
+
+def _active_limiter() -> RateLimiter | None:
+    return _rate_limiter[0] if _rate_limiter else limiter_from_settings()
+
+
+def _count_request(app: APIGatewayHttpResolver, key: ApiKey, permission: str) -> None:
+    """Count the request against the key's limit and keep its ``X-RateLimit-*`` headers in the
+    request context, so success and error responses alike carry them (braze-api.md §0)."""
+    limiter = _active_limiter()
+    if limiter is None:
+        return
+    try:
+        limit, remaining, reset = limiter.hit(key, permission)
+    except RateLimitedError as exc:
+        headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(exc.reset)}
+        over_limit = getattr(exc, "limit", None)
+        if isinstance(over_limit, int):
+            headers["X-RateLimit-Limit"] = str(over_limit)
+        app.append_context(rate_limit_headers=headers)
+        raise
+    app.append_context(
+        rate_limit_headers={
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(reset),
+        }
+    )
+
+
+def _rate_headers(app: APIGatewayHttpResolver) -> dict[str, str]:
+    headers = app.context.get("rate_limit_headers")
+    return dict(headers) if isinstance(headers, dict) else {}
 
 
 @cache
@@ -108,20 +143,12 @@ def require(permission: str | None) -> Middleware:
         key = _key_store().lookup(secret)
         if key is None or key.revoked_at is not None:
             raise AuthError("Unauthorized: unknown or revoked API key", 401)
+        _count_request(app, key, permission or "")
         if permission is not None and not key.allows(permission):
             raise AuthError(f"Access Denied: this key lacks the '{permission}' permission", 403)
         app.append_context(api_key=key)
-        rate_headers: dict[str, str] = {}
-        for limiter in _rate_limiter:
-            limit, remaining, reset = limiter.hit(key, permission or "")
-            rate_headers = {
-                "X-RateLimit-Limit": str(limit),
-                "X-RateLimit-Remaining": str(remaining),
-                "X-RateLimit-Reset": str(reset),
-            }
         response = next_middleware(app)
-        for name, value in rate_headers.items():
-            response.headers[name] = value
+        response.headers.update(_rate_headers(app))
         return response
 
     return middleware
@@ -133,27 +160,31 @@ def make_resolver() -> APIGatewayHttpResolver:
 
     @app.exception_handler(AuthError)
     def _auth(exc: AuthError) -> Response[str]:
-        return error_response(exc.status_code, str(exc))
+        return error_response(exc.status_code, str(exc), headers=_rate_headers(app))
 
     @app.exception_handler(RateLimitedError)
     def _rate(exc: RateLimitedError) -> Response[str]:
-        return error_response(
-            429, "Rate Limited", headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(exc.reset)}
-        )
+        headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(exc.reset), **_rate_headers(app)}
+        return error_response(429, "Rate Limited", headers=headers)
 
     @app.exception_handler(ValidationError)
     def _invalid(exc: ValidationError) -> Response[str]:
-        return error_response(400, exc.message, exc.errors)
+        return error_response(400, exc.message, exc.errors, headers=_rate_headers(app))
 
     @app.exception_handler(PydanticValidationError)
     def _invalid_model(exc: PydanticValidationError) -> Response[str]:
         errors = [{"type": e["msg"], "field": ".".join(str(p) for p in e["loc"])} for e in exc.errors()]
-        return error_response(400, "Bad Request: the request body does not match the schema", errors)
+        return error_response(
+            400,
+            "Bad Request: the request body does not match the schema",
+            errors,
+            headers=_rate_headers(app),
+        )
 
     @app.exception_handler(EngagekitError)
     def _domain(exc: EngagekitError) -> Response[str]:
         status = int(getattr(exc, "status_code", 400))
-        return error_response(status, str(exc))
+        return error_response(status, str(exc), headers=_rate_headers(app))
 
     @app.not_found
     def _not_found(exc: Exception) -> Response[str]:
@@ -162,6 +193,6 @@ def make_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[str]:
         logger.exception("unhandled error")
-        return error_response(500, "Internal Server Error")
+        return error_response(500, "Internal Server Error", headers=_rate_headers(app))
 
     return app
