@@ -7,7 +7,7 @@ CPython 3.12 on arm64, then copies ``shared/engagekit`` next to the packages.
 What goes in: the closure of ``[project].dependencies`` in pyproject.toml, pinned to the exact
 versions of requirements.lock, minus the CLI-only packages (typer, rich) and minus the AWS SDK
 (boto3, botocore, s3transfer), which the Lambda Python runtime ships; leaving the SDK out keeps the
-layer about 80 MB smaller unzipped (limit: 250 MB for function + layers).
+layer about 35 MB smaller unzipped (limit: 250 MB for function + layers).
 
 Synthesis never builds it: when ``build/layer/python`` is absent, :func:`layer_asset` stages just
 ``shared/engagekit`` (fast, offline) and the app prints a one-line notice. Such a stack synthesizes
