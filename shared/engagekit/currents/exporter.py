@@ -262,7 +262,8 @@ class FirehoseExporter:
     def flush(self) -> None:
         """Pack the buffer into records, send them in as few calls as the limits allow.
 
-        Raises CurrentsDeliveryError when the port gives up; undelivered records stay pending.
+        Raises CurrentsDeliveryError when the port gives up (any other error of the port
+        propagates as is); undelivered records stay pending either way.
         """
         with self._lock:
             records = self._pending
@@ -275,8 +276,11 @@ class FirehoseExporter:
             for index, call in enumerate(calls):
                 try:
                     self._port.put_record_batch(call)
-                except CurrentsDeliveryError as exc:
-                    failed = list(exc.records) if exc.records else list(call)
+                except Exception as exc:
+                    # Keep what was not delivered (all of the call unless the port says otherwise).
+                    failed = list(call)
+                    if isinstance(exc, CurrentsDeliveryError) and exc.records:
+                        failed = list(exc.records)
                     self._count(_without(call, failed))
                     self._pending = [*failed, *(r for later in calls[index + 1 :] for r in later)]
                     raise

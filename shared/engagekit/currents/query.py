@@ -37,6 +37,7 @@ __all__ = [
     "PARTITION_COLUMN",
     "S3Source",
     "Source",
+    "athena_columns",
     "connect",
     "run_query",
     "schema",
@@ -108,6 +109,22 @@ def view_columns(cls: type[CurrentsEvent]) -> list[tuple[str, str]]:
     """
     columns = [(name, _duckdb_type(f.annotation)) for name, f in cls.model_fields.items()]
     return [*columns, (PARTITION_COLUMN, "VARCHAR")]
+
+
+_ATHENA_TYPES = {"VARCHAR": "string", "BIGINT": "bigint", "DOUBLE": "double", "BOOLEAN": "boolean"}
+
+
+def athena_columns(cls: type[CurrentsEvent]) -> list[tuple[str, str]]:
+    """``(column, Glue/Athena type)`` of ``cls``'s table, without the ``date`` partition column.
+
+    The same columns as :func:`view_columns` in Hive DDL types (``string``, ``bigint``, ``double``,
+    ``boolean``, ``array<string>``), for Glue tables over the same JSON objects (OpenX JSON SerDe).
+    """
+    out = []
+    for name, kind in view_columns(cls)[:-1]:
+        athena = f"array<{_ATHENA_TYPES[kind[:-2]]}>" if kind.endswith("[]") else _ATHENA_TYPES[kind]
+        out.append((name, athena))
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -280,6 +280,19 @@ def test_a_partial_failure_keeps_only_the_undelivered_records() -> None:
     assert exporter.stats.records == 1
 
 
+def test_an_unexpected_port_error_keeps_the_records_pending() -> None:
+    class Broken(FakeFirehose):
+        def put_record_batch(self, records: Sequence[bytes]) -> None:
+            raise RuntimeError("socket closed")
+
+    exporter = FirehoseExporter(Broken())
+    exporter.export(request_events(1))
+
+    with pytest.raises(RuntimeError):
+        exporter.flush()
+    assert exporter.pending_records == 1 and exporter.stats.records == 0
+
+
 @dataclass
 class LimitCase:
     name: str

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from engagekit.currents import events as ev
 from engagekit.currents.errors import CurrentsQueryError
-from engagekit.currents.query import PARTITION_COLUMN, connect, run_query, schema, view_columns
+from engagekit.currents.query import (
+    PARTITION_COLUMN,
+    athena_columns,
+    connect,
+    run_query,
+    schema,
+    view_columns,
+)
 
 USER = ev.UserIds("5f1e2d3c4b5a69788796a5b4", "ext-1", "Europe/Paris")
 SEND = ev.MessageIds(campaign_id="camp-1", dispatch_id="disp-1", send_id="send-1")
@@ -159,3 +166,13 @@ def test_connect_returns_a_connection_with_every_view(tmp_path: Path) -> None:
     finally:
         connection.close()
     assert views == set(ev.VIEW_NAMES.values())
+
+
+def test_athena_columns_mirror_the_views_in_hive_types() -> None:
+    columns = dict(athena_columns(ev.EmailClick))
+
+    assert columns["time"] == "bigint"
+    assert columns["suspected_bot_click_reason"] == "array<string>"
+    assert columns["is_amp"] == "boolean" and columns["email_address"] == "string"
+    assert list(columns) == [name for name, _ in view_columns(ev.EmailClick)[:-1]]
+    assert dict(athena_columns(ev.Purchase))["price"] == "double"
