@@ -8,6 +8,7 @@ metadata in the stack's metadata file.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,19 @@ def test_synthesis_passes_cdk_nag(synth: Synth) -> None:
     ]
     assert unacknowledged == []
     assert report["conclusion"] == "success"
+
+
+def test_no_validation_plugin_reports_an_error(synth: Synth) -> None:
+    # given every validation plugin that ran (cdk-nag and CDK's built-in CloudFormation validation),
+    # then none reports an unacknowledged error; warnings are listed
+    errors, others = [], []
+    for plugin in synth.report.get("pluginReports", []):
+        for v in plugin["violations"]:
+            line = f"{plugin['pluginName']}: {v['ruleName']} {v['description']}"
+            (errors if v["severity"] == "error" else others).append(line)
+    if others:
+        warnings.warn("validation warnings:\n" + "\n".join(others), UserWarning, stacklevel=1)
+    assert errors == []
 
 
 def test_every_suppressed_finding_has_a_reason_from_the_catalogue(synth: Synth) -> None:

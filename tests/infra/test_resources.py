@@ -7,6 +7,7 @@ located by construct path, so the checks are generic over whatever the manifest 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -41,6 +42,13 @@ def ref_value(synth: Synth, ref: Ref) -> Any:
         return {"Ref": lid}
     attr = {"arn": "Arn", "name": "QueueName" if ref.kind == "queue" else "Name"}[ref.attr]
     return {"Fn::GetAtt": [lid, attr]}
+
+
+def rate_seconds(expression: str) -> int:
+    """``rate(5 minutes)`` / ``rate(1 hour)`` / ``rate(2 days)`` in seconds (EventBridge syntax)."""
+    match = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", expression)
+    assert match, expression
+    return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[match.group(2)]
 
 
 @pytest.mark.parametrize("name", [t.name for t in MANIFEST.tables])
@@ -184,20 +192,15 @@ def test_function_triggers_match_their_declaration(synth: Synth, template: Any, 
                 expected["MaximumBatchingWindowInSeconds"] = trig.max_batching_window_s
             template.has_resource_properties("AWS::Lambda::EventSourceMapping", expected)
         elif isinstance(trig, ScheduleTrigger):
-            minutes = schedule_minutes(trig)
-            template.has_resource_properties(
-                "AWS::Events::Rule",
-                {
-                    "ScheduleExpression": f"rate({minutes} minute{'s' if minutes > 1 else ''})",
-                    "Targets": [
-                        {
-                            "Arn": {"Fn::GetAtt": [fn["Ref"], "Arn"]},
-                            "Id": "Target0",
-                            "Input": json.dumps(json.loads(trig.input_json), separators=(",", ":")),
-                        }
-                    ],
-                },
-            )
+            schedule_minutes(trig)  # the app accepts the rate
+            target = {
+                "Arn": {"Fn::GetAtt": [fn["Ref"], "Arn"]},
+                "Id": "Target0",
+                "Input": json.dumps(json.loads(trig.input_json), separators=(",", ":")),
+            }
+            rules = template.find_resources("AWS::Events::Rule", {"Properties": {"Targets": [target]}})
+            rates = [rate_seconds(r["Properties"]["ScheduleExpression"]) for r in rules.values()]
+            assert trig.rate_s in rates, (trig.name, rates)
 
 
 def test_http_integrations_use_payload_format_2(synth: Synth, template: Any) -> None:
