@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engagekit.cli import keys, local
+from engagekit.cli import imports, keys, local
 
 app = typer.Typer(
     name="engagekit",
@@ -15,6 +15,7 @@ app = typer.Typer(
 app.command("local", help=local.run.__doc__)(local.run)
 app.command("outbox", help=local.outbox.__doc__)(local.outbox)
 app.add_typer(keys.app, name="keys")
+app.add_typer(imports.app, name="import")
 
 
 def main() -> None:
