@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from infra.cdk.constructs.delivery_streams import metadata_extraction_query
+from infra.cdk.constructs.delivery_streams import metadata_extraction_query, processors
 from infra.cdk.constructs.triggers import route_id, schedule_minutes
 from infra.cdk.errors import MissingFunctionCode, SynthError
 from infra.cdk.layer import CLI_ONLY, PROVIDED_BY_LAMBDA, ROOT, read_lock, runtime_requirements
 from infra.cdk.registry import Resources
 from infra.manifest import MANIFEST
-from infra.spec import Function, Ref, Route, ScheduleTrigger
+from infra.spec import DeliveryStream, Function, Ref, Route, ScheduleTrigger
 
 
 def layer_requirements() -> dict[str, str]:
@@ -62,6 +62,13 @@ QUERY_CASES = [
 @pytest.mark.parametrize("case", QUERY_CASES, ids=lambda c: c.expected)
 def test_partition_keys_become_one_jq_object(case: QueryCase) -> None:
     assert metadata_extraction_query(case.keys) == case.expected
+
+
+def test_deaggregation_needs_dynamic_partitioning() -> None:
+    # Firehose splits packed records only on a dynamically partitioned stream
+    spec = DeliveryStream("s", bucket="b", prefix="p/", error_prefix="e/", deaggregation="JSON")
+    with pytest.raises(SynthError, match="deaggregation needs partition_keys"):
+        processors(spec)
 
 
 def test_partition_key_must_be_a_jq_identifier() -> None:

@@ -124,18 +124,23 @@ def test_delivery_stream_matches_its_declaration(synth: Synth, name: str) -> Non
     assert (s3["Prefix"], s3["ErrorOutputPrefix"]) == (spec.prefix, spec.error_prefix)
     assert s3["BufferingHints"] == {"IntervalInSeconds": spec.buffer_s, "SizeInMBs": spec.buffer_mib}
     assert s3["CompressionFormat"] == spec.compression
+    assert ("DynamicPartitioningConfiguration" in s3) == bool(spec.partition_keys)
+    steps = s3.get("ProcessingConfiguration", {}).get("Processors", [])
+
+    def named(step: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        return step["Type"], {q["ParameterName"]: q["ParameterValue"] for q in step["Parameters"]}
+
+    expected = []
+    if spec.deaggregation:
+        expected.append(("RecordDeAggregation", {"SubRecordType": spec.deaggregation}))
     if spec.partition_keys:
-        assert s3["DynamicPartitioningConfiguration"]["Enabled"] is True
-        params = {
-            q["ParameterName"]: q["ParameterValue"]
-            for proc in s3["ProcessingConfiguration"]["Processors"]
-            if proc["Type"] == "MetadataExtraction"
-            for q in proc["Parameters"]
-        }
-        assert params == {
-            "MetadataExtractionQuery": metadata_extraction_query(spec.partition_keys),
-            "JsonParsingEngine": "JQ-1.6",
-        }
+        query = metadata_extraction_query(spec.partition_keys)
+        params = {"MetadataExtractionQuery": query, "JsonParsingEngine": "JQ-1.6"}
+        expected.append(("MetadataExtraction", params))
+    if spec.append_delimiter:
+        expected.append(("AppendDelimiterToRecord", {}))
+    actual = [named(step) for step in steps]
+    assert actual == expected
 
 
 @pytest.mark.parametrize("name", [s.name for s in MANIFEST.state_machines])

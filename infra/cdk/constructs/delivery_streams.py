@@ -37,23 +37,34 @@ def _static_head(prefix: str) -> str:
     return prefix.split("!{", 1)[0]
 
 
-def _processors(spec: DeliveryStream) -> list[_P.ProcessorProperty]:
-    """Deaggregate packed JSON records, extract the partition keys with JQ, newline-delimit output."""
+def processors(spec: DeliveryStream) -> list[_P.ProcessorProperty]:
+    """The record processors ``spec`` declares, in Firehose's order; empty when it declares none.
+
+    RecordDeAggregation (``deaggregation``), MetadataExtraction with JQ-1.6 (``partition_keys``),
+    AppendDelimiterToRecord (``append_delimiter``). Raises :class:`SynthError` for deaggregation
+    without partition keys: Firehose offers record deaggregation only with dynamic partitioning.
+    """
 
     def param(name: str, value: str) -> _P.ProcessorParameterProperty:
         return _P.ProcessorParameterProperty(parameter_name=name, parameter_value=value)
 
-    return [
-        _P.ProcessorProperty(type="RecordDeAggregation", parameters=[param("SubRecordType", "JSON")]),
-        _P.ProcessorProperty(
-            type="MetadataExtraction",
-            parameters=[
-                param("MetadataExtractionQuery", metadata_extraction_query(spec.partition_keys)),
-                param("JsonParsingEngine", "JQ-1.6"),
-            ],
-        ),
-        _P.ProcessorProperty(type="AppendDelimiterToRecord", parameters=[]),
-    ]
+    if spec.deaggregation and not spec.partition_keys:
+        raise SynthError(f"delivery stream {spec.name}: deaggregation needs partition_keys (Firehose)")
+    out: list[_P.ProcessorProperty] = []
+    if spec.deaggregation:
+        sub_record = param("SubRecordType", spec.deaggregation)
+        out.append(_P.ProcessorProperty(type="RecordDeAggregation", parameters=[sub_record]))
+    if spec.partition_keys:
+        query = metadata_extraction_query(spec.partition_keys)
+        out.append(
+            _P.ProcessorProperty(
+                type="MetadataExtraction",
+                parameters=[param("MetadataExtractionQuery", query), param("JsonParsingEngine", "JQ-1.6")],
+            )
+        )
+    if spec.append_delimiter:
+        out.append(_P.ProcessorProperty(type="AppendDelimiterToRecord", parameters=[]))
+    return out
 
 
 class DeliveryStreams(Construct):
@@ -61,8 +72,8 @@ class DeliveryStreams(Construct):
 
     ExtendedS3 destination into the manifest bucket with ``prefix``/``error_prefix``, buffering hints
     (``buffer_s`` seconds, ``buffer_mib`` MiB), compression, SSE with an AWS-owned key, and, when
-    ``partition_keys`` is set, dynamic partitioning (JSON deaggregation, JQ metadata extraction,
-    newline delimiter). The role may write objects only under the static heads of both prefixes.
+    ``partition_keys`` is set, dynamic partitioning; the record processors are :func:`processors`.
+    The role may write objects only under the static heads of both prefixes.
     """
 
     def __init__(
@@ -108,6 +119,7 @@ class DeliveryStreams(Construct):
             nag.acknowledge(role, nag.OBJECTS_WILDCARD, nag.resource(nag.getatt(bucket, "Arn", f"/{head}*")))
 
         partitioned = bool(spec.partition_keys)
+        steps = processors(spec)
         stream = firehose.CfnDeliveryStream(
             group,
             "Resource",
@@ -135,10 +147,8 @@ class DeliveryStreams(Construct):
                 )
                 if partitioned
                 else None,
-                processing_configuration=_P.ProcessingConfigurationProperty(
-                    enabled=True, processors=_processors(spec)
-                )
-                if partitioned
+                processing_configuration=_P.ProcessingConfigurationProperty(enabled=True, processors=steps)
+                if steps
                 else None,
             ),
         )
