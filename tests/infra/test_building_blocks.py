@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from infra.cdk.constructs.delivery_streams import metadata_extraction_query, processors
 from infra.cdk.constructs.triggers import route_id, schedule_minutes
 from infra.cdk.errors import MissingFunctionCode, SynthError
-from infra.cdk.layer import CLI_ONLY, PROVIDED_BY_LAMBDA, ROOT, read_lock, runtime_requirements
+from infra.cdk.layer import CLI_ONLY, PROVIDED_BY_LAMBDA, ROOT, build, read_lock, runtime_requirements
 from infra.cdk.registry import Resources
 from infra.manifest import MANIFEST
 from infra.spec import DeliveryStream, Function, Ref, Route, ScheduleTrigger
@@ -129,3 +131,28 @@ def test_function_without_code_folder_is_reported_by_name(tmp_path: Path) -> Non
     manifest = dataclasses.replace(MANIFEST, functions=(*MANIFEST.functions, ghost))
     with pytest.raises(MissingFunctionCode, match="ghost_fn"):
         build_app(manifest, layer_dir=tmp_path, outdir=str(tmp_path / "out"))
+
+
+def test_layer_build_asks_pip_for_arm64_cp312_wheels_and_adds_the_library(tmp_path: Path) -> None:
+    # given a stand-in for pip that records its arguments, when the layer is built, then pip is asked
+    # for manylinux2014_aarch64 CPython 3.12 binary wheels of the pinned closure into <target>/python,
+    # and the engagekit library is copied next to them
+    argv_file = tmp_path / "argv.json"
+    record = f"import json, sys; open({str(argv_file)!r}, 'w').write(json.dumps(sys.argv))"
+    fake_pip = (sys.executable, "-c", record)
+    target = build(tmp_path / "layer", pip=fake_pip)
+    argv = json.loads(argv_file.read_text())
+    flags = " ".join(argv)
+    for flag in ("--platform manylinux2014_aarch64", "--only-binary=:all:", "--python-version 3.12",
+                 "--implementation cp", "--no-deps", f"--target {target / 'python'}"):  # fmt: skip
+        assert flag in flags, flag
+    pins = sorted(f"{n}=={v}" for n, v in layer_requirements().items())
+    assert sorted(a for a in argv if "==" in a) == pins
+    assert (target / "python" / "engagekit" / "__init__.py").is_file()
+
+
+def test_failed_layer_build_is_a_synth_error_and_leaves_nothing(tmp_path: Path) -> None:
+    failing_pip = (sys.executable, "-c", "raise SystemExit(3)")
+    with pytest.raises(SynthError, match="exit 3"):
+        build(tmp_path / "layer", pip=failing_pip)
+    assert not (tmp_path / "layer").exists()
