@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engagekit.cli import imports, keys, local
+from engagekit.cli import imports, keys, local, replay
 
 app = typer.Typer(
     name="engagekit",
@@ -16,6 +16,7 @@ app.command("local", help=local.run.__doc__)(local.run)
 app.command("outbox", help=local.outbox.__doc__)(local.outbox)
 app.add_typer(keys.app, name="keys")
 app.add_typer(imports.app, name="import")
+app.command("replay", help=replay.run.__doc__)(replay.run)
 
 
 def main() -> None:
