@@ -43,6 +43,10 @@ TABLES = (
     Table("rate_limits", partition_key=Key("pk"), ttl_attribute="expires_at"),
     # Walking skeleton: proves route -> table -> stream -> queue -> state machine -> Firehose.
     Table("skeleton", partition_key=Key("pk"), stream="NEW_AND_OLD_IMAGES", ttl_attribute="expires_at"),
+    # User profiles: one item per user (JSON document + optimistic version); the stream feeds segments.
+    Table("profiles", partition_key=Key("user_id"), stream="NEW_AND_OLD_IMAGES"),
+    # Identity index: external_id / alias / email / phone -> user ids; email items hold address state.
+    Table("identities", partition_key=Key("key")),
 )
 
 QUEUES = (
@@ -72,6 +76,42 @@ STATE_MACHINES = (
         "skeleton_run",
         asl_file="infra/statemachines/skeleton_run.asl.json",
         substitutions=(("SkeletonTaskArn", Ref("function", "skeleton_task", "arn")),),
+    ),
+)
+
+# --- user data API (issue 3) -------------------------------------------------------------------
+USERS_ENV: tuple[tuple[str, str | Ref], ...] = (
+    *API_ENV,
+    ("PROFILES_TABLE", Ref("table", "profiles")),
+    ("IDENTITIES_TABLE", Ref("table", "identities")),
+    ("CURRENTS_STREAM", Ref("delivery_stream", "currents")),
+)
+USERS_WRITE_ACCESS: tuple[Access, ...] = (
+    *API_ACCESS,
+    Access("table", "profiles", "read_write"),
+    Access("table", "identities", "read_write"),
+    Access("delivery_stream", "currents", "put"),
+)
+USERS_FUNCTIONS = (
+    Function(
+        "users_track",
+        "POST /users/track and /users/track/sync: attributes, events, purchases (braze-api.md §1.1).",
+        memory_mb=512,
+        timeout_s=29,
+        environment=USERS_ENV,
+        triggers=(HttpTrigger((Route("POST", "/users/track"), Route("POST", "/users/track/sync"))),),
+        access=USERS_WRITE_ACCESS,
+    ),
+    Function(
+        "users_export",
+        "POST /users/export/ids (braze-api.md §1.6).",
+        environment=USERS_ENV,
+        triggers=(HttpTrigger((Route("POST", "/users/export/ids"),)),),
+        access=(
+            *API_ACCESS,
+            Access("table", "profiles", "read"),
+            Access("table", "identities", "read"),
+        ),
     ),
 )
 
@@ -125,6 +165,6 @@ MANIFEST = Manifest(
     buckets=BUCKETS,
     delivery_streams=DELIVERY_STREAMS,
     state_machines=STATE_MACHINES,
-    functions=FUNCTIONS,
+    functions=(*FUNCTIONS, *USERS_FUNCTIONS),
 )
 MANIFEST.validate()

@@ -126,6 +126,13 @@ class Profile(BaseModel):
     products: dict[str, ProductAggregate] = Field(default_factory=dict)
     purchases: PurchaseTotals = Field(default_factory=PurchaseTotals)
 
+    updated_at: datetime | None = Field(
+        default=None, description="last write by the ingestion layer (UTC); orders profiles sharing an email"
+    )
+    last_coordinates: list[float] | None = Field(
+        default=None, description="[longitude, latitude] from the current_location attribute"
+    )
+
     version: int = 0
 
     @property

@@ -1,0 +1,138 @@
+"""The Currents events one user's changes produce (braze-api.md §6), built with engagekit.currents.
+
+- each custom event -> ``users.behaviors.CustomEvent``;
+- each purchase object -> ``quantity`` ``users.behaviors.Purchase`` events (one unit each);
+- changed standard/custom attributes -> one ``users.profile.Update`` per user and request, with
+  only the changed fields (``custom_attributes`` JSON-encoded);
+- email/push global state -> ``users.behaviors.subscription.GlobalStateChange``;
+- subscription group state -> ``users.behaviors.subscriptiongroup.StateChange``;
+- push token added -> ``users.behaviors.pushnotification.TokenStateChange``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from engagekit.currents.events import (
+    CurrentsEvent,
+    ProfileUpdate,
+    PushTokenStateChange,
+    SubscriptionGlobalStateChange,
+    SubscriptionGroupStateChange,
+    UserIds,
+    custom_event,
+    json_string,
+    purchases,
+    user_event,
+)
+from engagekit.domain.profile import Profile
+from engagekit.profiles.changes import UserChanges
+
+UPDATE_SOURCE = "REST API"
+_STATUS = {"subscribed": "Subscribed", "unsubscribed": "Unsubscribed", "opted_in": "Opted In"}
+_PROFILE_FIELDS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email_address",
+    "phone": "phone_number",
+    "gender": "gender",
+    "dob": "dob",
+    "time_zone": "timezone",
+    "home_city": "home_city",
+    "country": "country",
+    "language": "language",
+}
+
+
+def status_name(state: str) -> str:
+    """Braze's Currents spelling of a subscription state (``opted_in`` -> ``Opted In``)."""
+    return _STATUS.get(state, state)
+
+
+def events_for(profile: Profile, changes: UserChanges, now: datetime) -> list[CurrentsEvent]:
+    """Every Currents event for ``changes`` made to ``profile`` at ``now`` (aware UTC)."""
+    user = UserIds.of(profile)
+    out: list[CurrentsEvent] = []
+    if changes.attributes_changed:
+        out.append(profile_update(user, changes, now))
+    for channel in ("email", "push"):
+        state = changes.email_subscribe if channel == "email" else changes.push_subscribe
+        if state:
+            out.append(
+                user_event(
+                    SubscriptionGlobalStateChange,
+                    user,
+                    time=now,
+                    subscription_status=status_name(state),
+                    channel=channel,
+                    email_address=profile.email if channel == "email" else None,
+                    state_change_source=UPDATE_SOURCE,
+                )
+            )
+    for group_id, state in changes.groups.items():
+        out.append(group_change(user, group_id, state, now, email=profile.email, phone=profile.phone))
+    for token in changes.push_tokens_added:
+        out.append(
+            user_event(
+                PushTokenStateChange,
+                user,
+                time=now,
+                app_id=token.app_id,
+                push_token=token.token,
+                push_token_device_id=token.device_id,
+                push_token_state_change_type="add",
+                push_token_created_at=int(now.timestamp()),
+            )
+        )
+    for event in changes.events:
+        out.append(custom_event(user, event.name, event.properties, time=event.at, app_id=event.app_id))
+    for purchase in changes.purchases:
+        out.extend(
+            purchases(
+                user,
+                purchase.product_id,
+                purchase.price,
+                purchase.currency,
+                quantity=purchase.quantity,
+                properties=purchase.properties,
+                time=purchase.at,
+                app_id=purchase.app_id,
+            )
+        )
+    return out
+
+
+def group_change(
+    user: UserIds, group_id: str, state: str, now: datetime, *, email: str | None, phone: str | None
+) -> SubscriptionGroupStateChange:
+    """One ``users.behaviors.subscriptiongroup.StateChange`` from the REST API."""
+    return user_event(
+        SubscriptionGroupStateChange,
+        user,
+        time=now,
+        subscription_group_id=group_id,
+        subscription_status=status_name(state),
+        email_address=email,
+        phone_number=phone,
+        state_change_source=UPDATE_SOURCE,
+    )
+
+
+def profile_update(user: UserIds, changes: UserChanges, now: datetime) -> ProfileUpdate:
+    """The ``users.profile.Update`` listing only the changed fields."""
+    fields: dict[str, Any] = {}
+    for name, value in changes.standard.items():
+        target = _PROFILE_FIELDS.get(name)
+        if target is not None and value is not None:
+            fields[target] = value.isoformat() if isinstance(value, date | datetime) else str(value)
+    if changes.custom:
+        fields["custom_attributes"] = json_string(changes.custom)
+    return user_event(
+        ProfileUpdate,
+        user,
+        time=now,
+        time_ms=int(now.timestamp() * 1000),
+        update_source=UPDATE_SOURCE,
+        **fields,
+    )
