@@ -267,30 +267,33 @@ NAMES: frozenset[str] = frozenset(_RESOLVERS)
 """Every name the namespace defines before ``RenderRequest.extras``."""
 
 
-class BrazeNamespace(Mapping[str, object]):
+class BrazeNamespace(dict[str, object]):
     """The globals of one render, computed lazily on first use and then memoized.
 
-    Building it costs one object; a template that reads only ``${first_name}`` never converts the
-    profile's aggregates.
+    A ``dict`` whose ``__missing__`` resolves a name from the profile and request the first time a
+    template reads it; later reads are plain dict lookups. Building it costs one object, and a
+    template that reads only ``${first_name}`` never converts the profile's aggregates.
+    ``in``, ``len`` and iteration see every name the namespace can resolve.
     """
 
-    __slots__ = ("_memo", "_profile", "_request")
+    __slots__ = ("_profile", "_request")
 
     def __init__(self, profile: Profile | None, request: RenderRequest) -> None:
+        super().__init__()
         self._profile = profile
         self._request = request
-        self._memo: dict[str, object] = {}
 
-    def __getitem__(self, key: str) -> object:
-        memo = self._memo
-        try:
-            return memo[key]
-        except KeyError:
-            pass
+    def __missing__(self, key: str) -> object:
         resolver = _RESOLVERS.get(key)
         value = self._request.extras[key] if resolver is None else resolver(self._profile, self._request)
-        memo[key] = value
+        self[key] = value
         return value
+
+    def get(self, key: str, default: object = None) -> object:
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
     def __contains__(self, key: object) -> bool:
         return key in _RESOLVERS or key in self._request.extras
@@ -299,5 +302,14 @@ class BrazeNamespace(Mapping[str, object]):
         yield from _RESOLVERS
         yield from (k for k in self._request.extras if k not in _RESOLVERS)
 
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return list(self)
+
     def __len__(self) -> int:
-        return len(_RESOLVERS) + sum(1 for k in self._request.extras if k not in _RESOLVERS)
+        extras = self._request.extras
+        if not extras:
+            return len(_RESOLVERS)
+        return len(_RESOLVERS) + sum(1 for k in extras if k not in _RESOLVERS)
+
+    def __bool__(self) -> bool:
+        return True  # never empty, though nothing is resolved yet

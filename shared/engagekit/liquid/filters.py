@@ -8,6 +8,7 @@ returns the empty string for an undefined or ``nil`` input unless stated otherwi
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -266,6 +267,12 @@ def to_datetime(value: object) -> datetime | None:
         return clock.now()
     if text.lstrip("-").isdigit():
         return to_datetime(int(text))
+    return _parse_time_text(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_time_text(text: str) -> datetime | None:
+    """Parse a time string once per process (attribute times repeat across recipients)."""
     try:
         parsed = date_parser.parse(text)
     except (ValueError, OverflowError):

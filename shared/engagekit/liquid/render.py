@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from io import StringIO
 from typing import TYPE_CHECKING
 
 from liquid.context import RenderContext
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from engagekit.domain.profile import Profile
 
 logger = logging.getLogger(__name__)
+
 
 _NO_REQUEST = RenderRequest()
 
@@ -107,17 +109,18 @@ class Renderer:
         Raises:
             liquid.exceptions.LiquidSyntaxError: the template does not parse (not cached).
         """
-        env = self.environment(strict=strict)
+        env = self.strict if strict else self.lax
+        key: tuple[str, bool, str]
         if isinstance(template, StoredTemplate):
             key, version, source, name = (
-                f"template:{id(env)}:{template.template_id}",
+                ("template", strict, template.template_id),
                 template.version,
                 template.source,
                 template.template_id,
             )
         else:
             digest = hashlib.sha256(template.encode()).hexdigest()
-            key, version, source, name = f"source:{id(env)}:{digest}", "", template, ""
+            key, version, source, name = ("source", strict, digest), "", template, ""
         return self.cache.get_or_parse(key, version, lambda: self._parse(env, source, name))
 
     @staticmethod
@@ -163,7 +166,7 @@ class Renderer:
         state = RenderState(request=request, connected=self.connected)
         context = RenderContext(bound, globals=BrazeNamespace(profile, request))
         context.tag_namespace[STATE_KEY] = state
-        buffer = context.get_buffer()
+        buffer = StringIO()  # loop bodies check its size per iteration (engagekit.liquid.tags)
         try:
             bound.render_with_context(context, buffer)
         except MessageAborted as signal:
@@ -183,6 +186,8 @@ class Renderer:
         except Exception as err:  # the render boundary: nothing escapes (module docstring)
             logger.exception("unexpected error rendering template %r", template_name)
             return Aborted(reason=f"internal error: {type(err).__name__}", kind="render_error")
-        return Rendered(
-            text=buffer.getvalue(), message_extras=dict(state.extras), warnings=tuple(state.warnings)
-        )
+        text = buffer.getvalue()
+        limit = bound.env.output_stream_limit
+        if limit is not None and len(text) * 4 > limit and len(text.encode()) > limit:
+            return Aborted(reason="output stream limit reached", kind="resource_limit")
+        return Rendered(text=text, message_extras=dict(state.extras), warnings=tuple(state.warnings))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from engagekit.liquid.errors import AbortKind
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Rendered:
     """A successful render. ``message_extras`` maps string keys to string values."""
 
@@ -25,7 +25,7 @@ class Rendered:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Aborted:
     """The message must not be sent to this user; ``kind`` says which rule stopped it."""
 
@@ -33,7 +33,7 @@ class Aborted:
     kind: AbortKind = "abort_message"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Retry:
     """Render again after ``delay_seconds`` (seconds) with ``RenderRequest.attempt + 1``."""
 
@@ -41,7 +41,7 @@ class Retry:
     delay_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SyntaxProblem:
     """The template (or a content block it includes) does not parse.
 

@@ -17,7 +17,7 @@ MAX_MESSAGE_EXTRAS_BYTES = 1024
 """``message_extras`` JSON size cap, bytes (braze-api.md §5.8)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class RenderState:
     """What a render carries besides variables: services, counters and collected side data."""
 

@@ -8,10 +8,11 @@ blocks are cached by ``(name, version)`` and a new version replaces the old pars
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -136,21 +137,21 @@ class ParsedTemplateCache:
 
     def __init__(self, max_entries: int = 2048) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[str, BoundTemplate]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[str, BoundTemplate]] = OrderedDict()
         self._lock = threading.Lock()
         self.parses = 0
 
-    def get_or_parse(self, key: str, version: str, parse: Callable[[], BoundTemplate]) -> BoundTemplate:
+    def get_or_parse(self, key: Hashable, version: str, parse: Callable[[], BoundTemplate]) -> BoundTemplate:
         """The cached parse of ``key`` at ``version``, parsing (and caching) on a miss.
 
         Raises:
             liquid.exceptions.LiquidSyntaxError: from ``parse``; failures are not cached.
         """
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] == version:
+        entry = self._entries.get(key)  # the hit path takes no lock: dict reads are atomic
+        if entry is not None and entry[0] == version:
+            with contextlib.suppress(KeyError):  # evicted by another thread meanwhile
                 self._entries.move_to_end(key)
-                return entry[1]
+            return entry[1]
         template = parse()
         with self._lock:
             self.parses += 1
@@ -199,5 +200,5 @@ class ContentBlockLoader(BaseLoader):
     ) -> BoundTemplate:
         stored = self._stored(name)
         return self.cache.get_or_parse(
-            f"block:{id(env)}:{name}", stored.version, lambda: env.from_string(stored.source, name=name)
+            ("block", id(env), name), stored.version, lambda: env.from_string(stored.source, name=name)
         )

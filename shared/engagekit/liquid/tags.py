@@ -7,6 +7,7 @@
   and content type may contain Liquid; see :mod:`engagekit.liquid.connected.client`.
 - ``{{content_blocks.${name}}}`` — lexed into ``{% content_blocks name %}``; renders the stored
   block in place, in the same scope; a block inside a block renders, a third level renders nothing.
+- ``for`` and ``tablerow`` — python-liquid's, with the output size checked after each iteration.
 - ``{% message_extras :key k :value v %}`` — adds ``k: v`` (Liquid allowed in both) to the send's
   ``message_extras``; the first value for a key wins; pairs past 1 KB of JSON are dropped.
 """
@@ -19,8 +20,11 @@ from collections.abc import Mapping
 from io import StringIO
 from typing import TYPE_CHECKING, TextIO
 
-from liquid.ast import Node
-from liquid.exceptions import LiquidSyntaxError, TemplateNotFoundError
+from liquid.ast import BlockNode, Node
+from liquid.builtin.content import ContentNode
+from liquid.builtin.tags.for_tag import ForNode, ForTag
+from liquid.builtin.tags.tablerow_tag import TablerowNode, TablerowTag
+from liquid.exceptions import LiquidSyntaxError, OutputStreamLimitError, TemplateNotFoundError
 from liquid.tag import Tag
 from liquid.token import TOKEN_EXPRESSION, Token
 
@@ -31,6 +35,7 @@ from engagekit.liquid.syntax import CONTENT_BLOCK_TAG
 
 if TYPE_CHECKING:
     from liquid import BoundTemplate
+    from liquid.builtin.expressions import LoopExpression
     from liquid.context import RenderContext
     from liquid.stream import TokenStream
 
@@ -54,8 +59,11 @@ def _take_expression(stream: TokenStream) -> tuple[Token, Token | None]:
 
 
 def _render_nodes(template: BoundTemplate, context: RenderContext) -> str:
+    nodes = template.nodes
+    if len(nodes) == 1 and isinstance(nodes[0], ContentNode):
+        return nodes[0].text  # no Liquid in this argument
     buffer = StringIO()
-    for node in template.nodes:
+    for node in nodes:
         node.render(context, buffer)
     return buffer.getvalue()
 
@@ -75,6 +83,66 @@ def _split_options(text: str, names: frozenset[str]) -> tuple[str, list[tuple[st
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         options.append((match.group(1), text[match.end() : end].strip(), match.start()))
     return head.strip(), options
+
+
+# -- output limit per loop iteration ----------------------------------------------------------------
+
+
+def check_output_size(context: RenderContext, buffer: TextIO) -> None:
+    """Raise ``OutputStreamLimitError`` when ``buffer`` holds more characters than the output limit.
+
+    The render boundary writes into a plain ``StringIO`` (fast C writes) and checks the exact UTF-8
+    size at the end; loop bodies and content blocks call this after each iteration so a loop can not
+    grow the output far past the limit before that (characters never exceed bytes).
+    """
+    limit = context.env.output_stream_limit
+    if limit is not None and isinstance(buffer, StringIO) and buffer.tell() > limit:
+        raise OutputStreamLimitError("output stream limit reached", token=None)
+
+
+class OutputCheckedBlock(BlockNode):
+    """A loop body that checks the output size after each iteration."""
+
+    __slots__ = ()
+
+    def render_to_output(self, context: RenderContext, buffer: TextIO) -> int:
+        written = BlockNode.render_to_output(self, context, buffer)
+        limit = context.env.output_stream_limit
+        if limit is not None and buffer.tell() > limit and isinstance(buffer, StringIO):
+            raise OutputStreamLimitError("output stream limit reached", token=None)
+        return written
+
+
+def _checked(block: BlockNode) -> BlockNode:
+    return OutputCheckedBlock(block.token, block.nodes)
+
+
+class CheckedForNode(ForNode):
+    __slots__ = ()
+
+    def __init__(
+        self, token: Token, expression: LoopExpression, block: BlockNode, default: BlockNode | None = None
+    ) -> None:
+        super().__init__(token, expression, _checked(block), default)
+
+
+class CheckedForTag(ForTag):
+    """python-liquid's ``for`` with a per-iteration output size check."""
+
+    node_class = CheckedForNode
+
+
+class CheckedTablerowNode(TablerowNode):
+    __slots__ = ()
+
+    def __init__(self, token: Token, expression: LoopExpression, block: BlockNode) -> None:
+        super().__init__(token, expression, _checked(block))
+
+
+class CheckedTablerowTag(TablerowTag):
+    """python-liquid's ``tablerow`` with a per-iteration output size check."""
+
+    node_class = CheckedTablerowNode
 
 
 # -- abort_message ----------------------------------------------------------------------------------
@@ -191,7 +259,7 @@ class ConnectedContentNode(Node):
         call = ConnectedCall(
             url=_render_nodes(self.url, context).strip(),
             method=self.method,
-            headers=self._headers(context),
+            headers=self._headers(context) if self.headers is not None else {},
             body=_render_nodes(self.body, context) if self.body is not None else None,
             content_type=(_render_nodes(self.content_type, context).strip() or None)
             if self.content_type is not None
@@ -305,9 +373,10 @@ class ContentBlockNode(Node):
             written = 0
             for node in block.nodes:
                 written += node.render(context, buffer) or 0
-            return written
         finally:
             context.tag_namespace[_BLOCK_DEPTH_KEY] = depth
+        check_output_size(context, buffer)
+        return written
 
 
 class ContentBlocksTag(Tag):
@@ -374,4 +443,11 @@ class MessageExtrasTag(Tag):
         return MessageExtrasNode(tag, key, value)
 
 
-BRAZE_TAGS: tuple[type[Tag], ...] = (AbortMessageTag, ConnectedContentTag, ContentBlocksTag, MessageExtrasTag)
+BRAZE_TAGS: tuple[type[Tag], ...] = (
+    AbortMessageTag,
+    ConnectedContentTag,
+    ContentBlocksTag,
+    MessageExtrasTag,
+    CheckedForTag,
+    CheckedTablerowTag,
+)

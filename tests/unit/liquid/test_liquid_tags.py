@@ -12,6 +12,7 @@ from engagekit.liquid import (
     Rendered,
     Renderer,
     RenderLimits,
+    RenderRequest,
     StoredTemplate,
     SyntaxProblem,
 )
@@ -246,6 +247,8 @@ LIMITS = [
         "loop iteration limit reached",
     ),
     LimitCase("output size", "{% for i in (1..50) %}0123456789{% endfor %}", "output stream limit reached"),
+    LimitCase("output size without loops", "{{ s }}{{ s }}{{ s }}", "output stream limit reached"),
+    LimitCase("output size counts UTF-8 bytes", "{{ u }}{{ u }}", "output stream limit reached"),
     LimitCase(
         "local namespace",
         "{% assign a = 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' %}",
@@ -258,7 +261,7 @@ LIMITS = [
 def test_resource_limit_aborts_the_render(case: LimitCase) -> None:
     renderer = Renderer(limits=RenderLimits(loop_iterations=100, output_bytes=100, local_namespace=80))
 
-    result = renderer.render(case.template, None)
+    result = renderer.render(case.template, None, RenderRequest(extras={"s": "x" * 40, "u": "é" * 30}))
 
     assert result == Aborted(reason=case.reason, kind="resource_limit")
 

@@ -31,9 +31,9 @@ fail at once (braze-api.md §5.4 "unhealthy host detection").
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
@@ -68,9 +68,10 @@ UNHEALTHY_AFTER_FAILURES = 5
 UNHEALTHY_PAUSE_SECONDS = 60.0
 USER_AGENT = "engagekit-connected-content/1"
 HTTP_STATUS_KEY = "__http_status_code__"
+_INTERPRETED_ENTRIES = 256
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConnectedCall:
     """One rendered ``connected_content`` tag: URL and options after Liquid ran."""
 
@@ -85,7 +86,7 @@ class ConnectedCall:
     retry: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallOutcome:
     """What the tag does: insert ``text``, save ``data`` (JSON object/array), note ``warning``."""
 
@@ -93,6 +94,12 @@ class CallOutcome:
     data: dict[str, object] | list[object] | None = None
     warning: str | None = None
     from_cache: bool = False
+
+
+def _missing_credential(name: str) -> MessageAborted:
+    return MessageAborted(
+        f"connected_content: basic auth credential {name!r} does not exist", kind="connected_content"
+    )
 
 
 class HostHealth:
@@ -181,6 +188,9 @@ class ConnectedContentClient:
         )
         self.cache: ResponseCache = cache if cache is not None else InMemoryResponseCache()
         self.health = health if health is not None else HostHealth()
+        # Interpreted cached responses, so a cache hit does not parse the same JSON again. Valid
+        # only while the cache returns the very same response object.
+        self._interpreted: OrderedDict[str, tuple[HttpResponse, CallOutcome]] = OrderedDict()
 
     def build_request(self, call: ConnectedCall) -> HttpRequest:
         """The HTTP request for ``call`` (braze-api.md §5.4 headers and body rules).
@@ -198,10 +208,7 @@ class ConnectedContentClient:
         if call.basic_auth:
             credential = self.credentials.get_basic_auth(call.basic_auth)
             if credential is None:
-                raise MessageAborted(
-                    f"connected_content: basic auth credential {call.basic_auth!r} does not exist",
-                    kind="connected_content",
-                )
+                raise _missing_credential(call.basic_auth)
             token = base64.b64encode(f"{credential.username}:{credential.password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         headers.update(call.headers)
@@ -224,17 +231,14 @@ class ConnectedContentClient:
         return max(MIN_CACHE_SECONDS, min(MAX_CACHE_SECONDS, call.cache_max_age))
 
     @staticmethod
-    def cache_key(call: ConnectedCall, request: HttpRequest) -> str:
-        material = json.dumps(
-            [
-                request.method,
-                request.url,
-                request.body.decode() if request.body else None,
-                sorted((k.lower(), v) for k, v in request.headers.items() if k.lower() != "authorization"),
-                call.basic_auth,
-            ]
-        )
-        return hashlib.sha256(material.encode()).hexdigest()
+    def cache_key(call: ConnectedCall) -> str:
+        """Everything the request is built from (method, URL, body, content type, headers and
+        credential name; never the secret), as one string."""
+        parts = [call.method.upper(), call.url.strip(), call.content_type or "", call.basic_auth or ""]
+        parts.append(repr(call.body))
+        if call.headers:
+            parts.extend(f"{name.lower()}:{value}" for name, value in sorted(call.headers.items()))
+        return "\n".join(parts)
 
     def call(self, call: ConnectedCall, *, attempt: int = 0, preview: bool = False) -> CallOutcome:
         """Perform ``call`` for the ``attempt``-th render of a send (0 = first).
@@ -246,13 +250,15 @@ class ConnectedContentClient:
             MessageAborted: missing credential, or ``:retry`` exhausted (braze-api.md §5.4).
             RetryRequested: a ``:retry`` call failed and retries remain (never for previews).
         """
-        request = self.build_request(call)
         ttl = self.cache_ttl(call)
-        key = self.cache_key(call, request) if ttl else ""
+        key = self.cache_key(call) if ttl else ""
         if ttl:
             cached = self.cache.get(key)
             if cached is not None:
-                return interpret(cached, from_cache=True)
+                if call.basic_auth and self.credentials.get_basic_auth(call.basic_auth) is None:
+                    raise _missing_credential(call.basic_auth)
+                return self._interpret_cached(key, cached)
+        request = self.build_request(call)
         host = (urlsplit(request.url).hostname or "").lower()
         if self.health.is_paused(host):
             return self._failure(call, f"host {host} is paused after repeated failures", attempt, preview)
@@ -270,6 +276,16 @@ class ConnectedContentClient:
         if ttl and 200 <= response.status < 300:
             self.cache.put(key, response, ttl)
         return interpret(response)
+
+    def _interpret_cached(self, key: str, response: HttpResponse) -> CallOutcome:
+        memo = self._interpreted.get(key)
+        if memo is not None and memo[0] is response:
+            return memo[1]
+        outcome = interpret(response, from_cache=True)
+        self._interpreted[key] = (response, outcome)
+        while len(self._interpreted) > _INTERPRETED_ENTRIES:
+            self._interpreted.popitem(last=False)
+        return outcome
 
     @staticmethod
     def _failure(call: ConnectedCall, reason: str, attempt: int, preview: bool) -> CallOutcome:

@@ -21,7 +21,7 @@ MAX_RESPONSE_BYTES = 1_048_576
 """Connected Content response cap, bytes (1 MB, braze-api.md §5.4)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpRequest:
     """One outbound call. ``headers`` are sent as given; ``body`` is raw bytes or ``None``."""
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -77,17 +78,18 @@ class InMemoryResponseCache:
         self.max_bytes = max_bytes
 
     def get(self, key: str) -> HttpResponse | None:
-        now = clock.now_epoch()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            expires, response = entry
-            if expires <= now:
-                self._drop(key)
-                return None
+        entry = self._entries.get(key)  # the hit path takes no lock: dict operations are atomic
+        if entry is None:
+            return None
+        expires, response = entry
+        if expires <= clock.now_epoch():
+            with self._lock:
+                if self._entries.get(key) is entry:
+                    self._drop(key)
+            return None
+        with contextlib.suppress(KeyError):  # evicted by another thread meanwhile
             self._entries.move_to_end(key)
-            return response
+        return response
 
     def put(self, key: str, response: HttpResponse, ttl_seconds: float) -> None:
         if ttl_seconds <= 0 or len(response.body) > self.max_bytes:
