@@ -23,12 +23,12 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from importlib.metadata import version
 from typing import Any
 
 import jinja2
 import liquid
-
 from engagekit.domain.profile import Profile
 from engagekit.liquid import (
     ConnectedContentClient,
@@ -172,9 +172,9 @@ def run(seconds_per_measurement: float = SECONDS_PER_MEASUREMENT) -> dict[str, A
 
         rates = _measure(
             {
-                "engagekit": lambda s=stored: renderer.render(s, profile, request),
-                "python_liquid": lambda t=raw: t.render(**data),
-                "jinja2": lambda t=jinja: t.render(**data),
+                "engagekit": partial(renderer.render, stored, profile, request),
+                "python_liquid": partial(raw.render, **data),
+                "jinja2": partial(jinja.render, **data),
             },
             seconds_per_measurement,
         )

@@ -467,3 +467,15 @@ def test_tag_syntax_errors(case: SyntaxCase, renderer: Renderer) -> None:
     assert isinstance(result, SyntaxProblem)
     assert result.message == case.message
     assert result.line == 1
+
+
+def test_connected_content_inside_a_liquid_tag(
+    renderer: Renderer, fetcher: FakeFetcher, profile: Profile
+) -> None:
+    fetcher.add("GET", API + "?u=user-42", json_response({"n": 5}))
+
+    result = renderer.render(
+        "{% liquid\nconnected_content " + API + "?u={{${user_id}}} :save r\necho r.n\n%}", profile
+    )
+
+    assert result == Rendered(text="5")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ ENCODING = [
     Case("md5", "{{'hey' | md5}}", "6057f13c496ecf7fd777ceb9e79ae285"),
     Case("sha1", "{{'hey' | sha1}}", "7f550a9f4c44173a37664d938f1355f0f92a47a7"),
     Case("sha2", "{{'hey' | sha2}}", "fa690b82061edfd2852629aeba8a8977b57e40fcb77d1a7a28b26cba62591204"),
+    Case("sha2 with a size", "{{'hey' | sha2: 512}}", hashlib.sha512(b"hey").hexdigest()),
     Case("base64_encode", "{{'blah' | base64_encode}}", "YmxhaA=="),
     Case("base64 alias", "{{'blah' | base64}}", "YmxhaA=="),
     Case(
