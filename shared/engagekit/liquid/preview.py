@@ -7,6 +7,7 @@ The HTTP route and the CLI command (issue 5 item 7) call :func:`render_preview` 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,8 +85,6 @@ def render_preview(
             preview=True,
         )
     elif not request.preview:
-        from dataclasses import replace
-
         request = replace(request, preview=True)
     result = renderer.render(source, profile, request, strict=strict)
     if isinstance(result, Rendered):

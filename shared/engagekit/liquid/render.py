@@ -25,6 +25,7 @@ from liquid.exceptions import (
     TemplateNotFoundError,
     UndefinedError,
 )
+from liquid.token import TOKEN_TAG, Token
 
 from engagekit.liquid.connected.client import ConnectedContentClient
 from engagekit.liquid.context import BrazeNamespace, RenderRequest
@@ -83,6 +84,7 @@ class Renderer:
         connected: the Connected Content client (default: none — ``connected_content`` inserts
             nothing and records a warning).
         limits: python-liquid resource limits (default :class:`RenderLimits`).
+        cache: the parsed-template cache (default: a new one; share one per process).
     """
 
     def __init__(
@@ -129,8 +131,6 @@ class Renderer:
         analysis = template.analyze(include_partials=False)
         for filter_name, spans in analysis.filters.items():
             if filter_name not in env.filters:
-                from liquid.token import TOKEN_TAG, Token
-
                 raise LiquidSyntaxError(
                     f"unknown filter '{filter_name}'",
                     token=Token(TOKEN_TAG, filter_name, spans[0].index, source),
