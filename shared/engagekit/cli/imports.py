@@ -91,10 +91,11 @@ def users(
         raise typer.Exit(1) from None
     finally:
         transport.close()
+    if summary.resumed_from:
+        console.print(f"resumed after row {summary.resumed_from:,}")
     console.print(
         f"[bold green]done[/] {summary.rows:,} rows: {summary.imported:,} imported, "
         f"{summary.failed:,} errors, {summary.requests:,} requests in {summary.elapsed_s:.1f} s"
-        + (f" (resumed after row {summary.resumed_from:,})" if summary.resumed_from else "")
     )
     if summary.failed:
         console.print(f"per-row errors: {summary.errors_path}")
