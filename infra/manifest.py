@@ -103,6 +103,44 @@ USERS_FUNCTIONS = (
         access=USERS_WRITE_ACCESS,
     ),
     Function(
+        "users_api",
+        "Identity endpoints: /users/identify, alias/new, alias/update, merge, delete, external_ids/* (§1.2-§1.5).",
+        memory_mb=512,
+        timeout_s=29,
+        environment=USERS_ENV,
+        triggers=(
+            HttpTrigger(
+                (
+                    Route("POST", "/users/identify"),
+                    Route("POST", "/users/alias/new"),
+                    Route("POST", "/users/alias/update"),
+                    Route("POST", "/users/merge"),
+                    Route("POST", "/users/delete"),
+                    Route("POST", "/users/external_ids/rename"),
+                    Route("POST", "/users/external_ids/remove"),
+                )
+            ),
+        ),
+        access=USERS_WRITE_ACCESS,
+    ),
+    Function(
+        "subscriptions",
+        "Subscription groups and email state: /subscription/status/set, /subscription/user/status, /email/* (§8).",
+        environment=USERS_ENV,
+        triggers=(
+            HttpTrigger(
+                (
+                    Route("POST", "/subscription/status/set"),
+                    Route("GET", "/subscription/user/status"),
+                    Route("POST", "/email/status"),
+                    Route("GET", "/email/unsubscribes"),
+                    Route("GET", "/email/hard_bounces"),
+                )
+            ),
+        ),
+        access=USERS_WRITE_ACCESS,
+    ),
+    Function(
         "users_export",
         "POST /users/export/ids (braze-api.md §1.6).",
         environment=USERS_ENV,

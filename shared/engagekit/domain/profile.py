@@ -132,6 +132,10 @@ class Profile(BaseModel):
     last_coordinates: list[float] | None = Field(
         default=None, description="[longitude, latitude] from the current_location attribute"
     )
+    deprecated_external_ids: list[str] = Field(
+        default_factory=list,
+        description="old external_ids kept by /users/external_ids/rename until /users/external_ids/remove",
+    )
 
     version: int = 0
 

@@ -52,6 +52,8 @@ class UserChanges:
     untracked_events: int = 0
     untracked_products: int = 0
     created: bool = False
+    touched: bool = False
+    """Something without its own field changed (aliases, aggregates merged): write the profile."""
 
     @property
     def attributes_changed(self) -> bool:
@@ -62,6 +64,7 @@ class UserChanges:
         """True when the profile must be written."""
         return bool(
             self.created
+            or self.touched
             or self.standard
             or self.custom
             or self.email_subscribe

@@ -139,6 +139,11 @@ class ProfileStore(Protocol):
         """Delete unique identity ``key`` if ``user_id`` holds it (no-op otherwise)."""
         ...
 
+    def transfer_identity(self, key: str, from_user_id: str, to_user_id: str) -> None:
+        """Make ``to_user_id`` the only holder of ``key`` if it is absent or held by ``from_user_id``
+        (merges); raises :class:`IdentityTaken` otherwise. One UpdateItem."""
+        ...
+
     def set_address_state(
         self,
         key: str,
@@ -366,6 +371,21 @@ class DynamoProfileStore:
             if not _conditional_failed(exc):
                 raise
 
+    def transfer_identity(self, key: str, from_user_id: str, to_user_id: str) -> None:
+        model = self._identities
+        self.stats.write()
+        try:
+            model(key).update(
+                actions=[model.user_ids.set({to_user_id})],
+                condition=model.user_ids.does_not_exist()
+                | model.user_ids.contains(from_user_id)
+                | model.user_ids.contains(to_user_id),
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+            raise IdentityTaken(key, "") from exc
+
     def set_address_state(
         self,
         key: str,
@@ -468,6 +488,14 @@ class InMemoryProfileStore:
             record = self._identities.get(key)
             if record is not None and user_id in record.user_ids:
                 del self._identities[key]
+
+    def transfer_identity(self, key: str, from_user_id: str, to_user_id: str) -> None:
+        self.stats.write()
+        with self._lock:
+            record = self._identities.get(key, IdentityRecord(key))
+            if record.user_ids and not record.user_ids & {from_user_id, to_user_id}:
+                raise IdentityTaken(key, sorted(record.user_ids)[0])
+            self._identities[key] = replace(record, user_ids=frozenset({to_user_id}))
 
     def set_address_state(
         self,

@@ -336,6 +336,11 @@ def _execute(
     profile, changes = saved
     if changes.anything:
         _link_addresses(svc, profile, before, new_ident)
+    address = ids.normalize_email(profile.email) if profile.email else None
+    if changes.email_subscribe and address:
+        # /email/unsubscribes lists addresses whatever path changed their state (braze-api.md §8)
+        key = ids.identity_key("email", address)
+        svc.store.set_address_state(key, subscription_state=changes.email_subscribe, at=now)
     return profile, changes, applied, errors
 
 
