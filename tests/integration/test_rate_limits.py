@@ -120,3 +120,17 @@ def test_users_track_has_its_own_group(platform: LocalPlatform) -> None:
     assert statuses[2] == 429
     # the default group of the same key is untouched
     assert platform.request("GET", "/health", key=secret)[1]["X-RateLimit-Remaining"] == "2"
+
+
+def test_a_malformed_rate_limits_setting_is_a_500_that_leaks_nothing(platform: LocalPlatform) -> None:
+    secret = new_key(platform, "misconfigured")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RATE_LIMITS", "no_such_group=1/1s")
+        load_settings.cache_clear()
+        try:
+            status, _, body = platform.request("GET", "/health", key=secret)
+        finally:
+            env.undo()
+            load_settings.cache_clear()
+    assert (status, body) == (500, {"message": "Internal Server Error"})
+    assert platform.request("GET", "/health", key=secret)[0] == 200

@@ -14,7 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 from engagekit.api.ratelimit import limiter_from_settings
 from engagekit.auth import ApiKey, KeyStore
 from engagekit.config import FunctionSettings, load_settings
-from engagekit.errors import AuthError, EngagekitError, RateLimitedError, ValidationError
+from engagekit.errors import AuthError, ConfigError, EngagekitError, RateLimitedError, ValidationError
 from engagekit.observability import logger
 
 Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
@@ -180,6 +180,11 @@ def make_resolver() -> APIGatewayHttpResolver:
             errors,
             headers=_rate_headers(app),
         )
+
+    @app.exception_handler(ConfigError)
+    def _misconfigured(exc: ConfigError) -> Response[str]:
+        logger.exception("function misconfigured")
+        return error_response(500, "Internal Server Error", headers=_rate_headers(app))
 
     @app.exception_handler(EngagekitError)
     def _domain(exc: EngagekitError) -> Response[str]:
