@@ -92,15 +92,23 @@ def error_response(
     return Response(status, content_types.APPLICATION_JSON, json.dumps(body), headers=headers)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
     """The request body as a JSON object; raises :class:`ValidationError` (400) otherwise."""
     raw = app.current_event.decoded_body or ""
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
+        body = json.loads(raw, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
         raise ValidationError(f"Request body is not valid JSON: {exc.msg} at position {exc.pos}") from exc
+    except (ValueError, RecursionError) as exc:
+        # NaN/Infinity, numbers past Python's digit limit, nesting past the recursion limit
+        reason = str(exc)[:200] or "nested too deeply"
+        raise ValidationError(f"Request body is not valid JSON: {reason}") from exc
     if not isinstance(body, dict):
         raise ValidationError("Request body must be a JSON object")
     return body
@@ -115,7 +123,7 @@ def _presented_secret(app: APIGatewayHttpResolver) -> str | None:
         return legacy
     try:
         body = json.loads(app.current_event.decoded_body or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     value = body.get("api_key") if isinstance(body, dict) else None
     return value if isinstance(value, str) else None
