@@ -56,6 +56,15 @@ def run(
         ),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Objects per array per request (at most 75).")] = 75,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=16,
+            help="Concurrent requests, for a cloud deployment (each user always on the same one). "
+            "Keep 1 against engagekit local, which is not safe for concurrent API requests.",
+        ),
+    ] = 1,
     api_url: Annotated[
         str | None, typer.Option(help="API base URL; default ENGAGEKIT_API_URL or http://127.0.0.1:8000.")
     ] = None,
@@ -81,7 +90,9 @@ def run(
         raise typer.Exit(2) from None
     if not path.is_file():
         raise typer.BadParameter(f"{path} is not a file", param_hint="--file")
-    transport = HttpTransport(api_url or _client.api_url(), api_key or _client.api_key())
+    url, key = api_url or _client.api_url(), api_key or _client.api_key()
+    transports = [HttpTransport(url, key) for _ in range(workers)]
+    transport = transports[0]
     try:
         total, last_day = scan(path, low, high)
         if total == 0:
@@ -113,7 +124,7 @@ def run(
 
             summary = replay(
                 read_records(path, low, high),
-                transport,
+                transports,
                 shift=shift or timedelta(0),
                 batch_size=batch_size,
                 on_progress=show,
@@ -123,7 +134,8 @@ def run(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     finally:
-        transport.close()
+        for each in transports:
+            each.close()
     if as_json:
         typer.echo(json.dumps({"file": str(path), **summary.as_dict()}))
         return

@@ -156,3 +156,33 @@ def test_the_3_day_sample_agrees_with_the_oracle(retail_sample: Path) -> None:
     assert summary.events == sum(v.cancellations for v in expected.values()) + sum(
         1 for e in sent(fake, "events") if "user_alias" in e
     )
+
+
+def test_workers_keep_each_users_objects_on_one_lane_and_send_everything(tmp_path: Path) -> None:
+    lanes = [FakeTrack(), FakeTrack(), FakeTrack()]
+    summary = replay(read_records(mini(tmp_path)), lanes, batch_size=2)
+    single = FakeTrack()
+    replay(read_records(mini(tmp_path)), single, batch_size=2)
+    owners: dict[str, set[int]] = defaultdict(set)
+    for index, fake in enumerate(lanes):
+        for body in fake.bodies:
+            for objs in body.values():
+                for obj in objs:
+                    owners[str(obj.get("external_id") or obj.get("user_alias"))].add(index)
+    assert all(len(lanes_used) == 1 for lanes_used in owners.values())
+    assert len({i for used in owners.values() for i in used}) > 1
+    assert summary.purchases == 8 and summary.requests == sum(len(f.requests) for f in lanes)
+
+    def key(obj: dict[str, Any]) -> str:
+        return repr(sorted(obj.items()))
+
+    assert sorted(key(p) for f in lanes for p in sent(f, "purchases")) == sorted(
+        key(p) for p in sent(single, "purchases")
+    )
+
+
+def test_a_failing_lane_stops_the_replay(tmp_path: Path) -> None:
+    refused = ApiResponse(401, {}, {"message": "Unauthorized"})
+    lanes = [FakeTrack(default=lambda body: refused), FakeTrack(default=lambda body: refused)]
+    with pytest.raises(ReplayAborted, match="401"):
+        replay(read_records(mini(tmp_path)), lanes, batch_size=1)
