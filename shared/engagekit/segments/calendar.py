@@ -83,8 +83,12 @@ def start_of_local_day(day: date, zone: tzinfo) -> datetime:
     When ``day`` is skipped entirely (Pacific/Apia skipped 2011-12-30) this is when the following day
     starts.
     """
-    noon_before = datetime.combine(day - ONE_DAY, time(12)).replace(tzinfo=zone).astimezone(UTC)
-    return next_date_change(noon_before, zone)
+    ref = datetime.combine(day - ONE_DAY, time(12)).replace(tzinfo=zone).astimezone(UTC)
+    while local_date(ref, zone) >= day:  # that noon was itself skipped
+        ref -= timedelta(hours=12)
+    while local_date(ref, zone) < day:
+        ref = next_date_change(ref, zone)
+    return ref
 
 
 def birthday_in_year(dob: date, year: int) -> date:
