@@ -27,7 +27,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 USERS_PER_REQUEST = 25
-REQUESTS = 60
+REQUESTS = 40
+ROUNDS = 3
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
@@ -144,17 +145,19 @@ def handler_vs_floor() -> dict[str, Any]:
         for event in events[:10]:
             module.handler(event, LambdaContext("users_track", 512, 29))
         writes0, calls0 = store.stats.writes, firehose.calls
-        started = time.perf_counter()
-        for event in events:
-            out = module.handler(event, LambdaContext("users_track", 512, 29))
-            assert out["statusCode"] == 201, out
-        handler_s = time.perf_counter() - started
-        writes = store.stats.writes - writes0
-        calls = firehose.calls - calls0
-        started = time.perf_counter()
-        for raw in bodies:
-            TrackRequest.model_validate_json(raw)
-        floor_s = time.perf_counter() - started
+        handler_s = floor_s = float("inf")
+        for _ in range(ROUNDS):  # best of ROUNDS: the machine is shared
+            started = time.perf_counter()
+            for event in events:
+                out = module.handler(event, LambdaContext("users_track", 512, 29))
+                assert out["statusCode"] == 201, out
+            handler_s = min(handler_s, time.perf_counter() - started)
+            started = time.perf_counter()
+            for raw in bodies:
+                TrackRequest.model_validate_json(raw)
+            floor_s = min(floor_s, time.perf_counter() - started)
+        writes = (store.stats.writes - writes0) / ROUNDS
+        calls = (firehose.calls - calls0) / ROUNDS
     finally:
         api_app._key_store = saved_store  # type: ignore[assignment]
         api_app.use_rate_limiter(None)

@@ -275,8 +275,14 @@ def check_custom_name(name: str) -> None:
         )
 
 
-def parse_custom(name: str, value: Any, limits: Limits, merge_objects: bool) -> CustomOp:
-    """The operation of custom attribute ``name`` := ``value``; ItemError when invalid."""
+def parse_custom(
+    name: str, value: Any, limits: Limits, merge_objects: bool, *, check_size: bool = True
+) -> CustomOp:
+    """The operation of custom attribute ``name`` := ``value``; ItemError when invalid.
+
+    ``check_size=False`` skips the 100 KB check of nested values (callers pass it when the whole
+    request body is smaller than that, so no value in it can be larger).
+    """
     check_custom_name(name)
     if value is None:
         return CustomOp(name, "delete")
@@ -294,7 +300,8 @@ def parse_custom(name: str, value: Any, limits: Limits, merge_objects: bool) -> 
     if isinstance(value, list):
         if value and all(isinstance(v, dict) for v in value):
             objects = [nested_value(v, name, allow_null=False) for v in value]
-            _check_nested_size(name, objects)
+            if check_size:
+                _check_nested_size(name, objects)
             return CustomOp(name, "set", objects)
         return CustomOp(name, "set", _cap(_dedupe(_array_elements(name, value)), limits))
     if isinstance(value, dict):
@@ -314,7 +321,8 @@ def parse_custom(name: str, value: Any, limits: Limits, merge_objects: bool) -> 
         if keys == {"$time"}:
             return CustomOp(name, "set", nested_time(value["$time"], name))
         obj = nested_value(value, name, allow_null=merge_objects)
-        _check_nested_size(name, obj)
+        if check_size:
+            _check_nested_size(name, obj)
         return CustomOp(name, "object", obj)
     raise ItemError(f"'{name}' has a value of an unsupported type")
 
@@ -394,7 +402,9 @@ def _cap(values: list[Any], limits: Limits) -> list[Any]:
     return values[overflow:] if overflow > 0 else values
 
 
-def parse_attributes(obj: Mapping[str, Any], limits: Limits, *, identified_by: str) -> ParsedAttributes:
+def parse_attributes(
+    obj: Mapping[str, Any], limits: Limits, *, identified_by: str, check_size: bool = True
+) -> ParsedAttributes:
     """The operations of attributes object ``obj`` (identifier keys skipped); ItemError if invalid.
 
     ``identified_by`` is the identifier kind of ``obj``: when it is ``email`` or ``phone`` that key
@@ -412,7 +422,7 @@ def parse_attributes(obj: Mapping[str, Any], limits: Limits, *, identified_by: s
             if normalized is not NOT_SET:
                 parsed.standard.append((name, normalized))
         else:
-            parsed.custom.append(parse_custom(name, value, limits, merge))
+            parsed.custom.append(parse_custom(name, value, limits, merge, check_size=check_size))
     # email and phone first: a new address resets the email state, which email_subscribe may set
     parsed.standard.sort(key=lambda pair: pair[0] not in ("email", "phone"))
     return parsed
@@ -454,9 +464,11 @@ def _new_custom_value(profile: Profile, op: CustomOp, limits: Limits, merge: boo
             current.append(v)
         return _cap(current, limits)
     if op.kind == "object":
-        value = deep_merge(old, op.value) if merge and isinstance(old, dict) else deep_merge({}, op.value)
-        _check_nested_size(op.name, value)
-        return value
+        if merge and isinstance(old, dict):
+            merged = deep_merge(old, op.value)
+            _check_nested_size(op.name, merged)
+            return merged
+        return deep_merge({}, op.value)
     if op.kind == "objects":
         items: list[Any] = [v for v in old if isinstance(v, dict)] if isinstance(old, list) else []
         for key, ident in op.remove:

@@ -11,19 +11,20 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from typing import Any
 
 from engagekit.currents.events import (
     CurrentsEvent,
+    CustomEvent,
     ProfileUpdate,
+    Purchase,
     PushTokenStateChange,
     SubscriptionGlobalStateChange,
     SubscriptionGroupStateChange,
     UserIds,
-    custom_event,
     json_string,
-    purchases,
     user_event,
 )
 from engagekit.domain.profile import Profile
@@ -85,21 +86,58 @@ def events_for(profile: Profile, changes: UserChanges, now: datetime) -> list[Cu
                 push_token_created_at=int(now.timestamp()),
             )
         )
+    out.extend(behaviors(user, changes))
+    return out
+
+
+def behaviors(user: UserIds, changes: UserChanges) -> list[CurrentsEvent]:
+    """The ``CustomEvent`` and ``Purchase`` events of ``changes`` (one Purchase per unit bought).
+
+    The events are validated by their models as the Currents builders do, but from fields already
+    prepared (properties JSON computed once at parse time); ids are random UUIDs (version 4), as
+    :func:`engagekit.currents.events.new_event_id` makes them, drawn in one batch.
+    """
+    total = len(changes.events) + sum(p.quantity for p in changes.purchases)
+    ids = iter(event_ids(total))
+    base: dict[str, Any] = {"user_id": user.user_id, "external_user_id": user.external_user_id}
+    out: list[CurrentsEvent] = []
     for event in changes.events:
-        out.append(custom_event(user, event.name, event.properties, time=event.at, app_id=event.app_id))
-    for purchase in changes.purchases:
-        out.extend(
-            purchases(
-                user,
-                purchase.product_id,
-                purchase.price,
-                purchase.currency,
-                quantity=purchase.quantity,
-                properties=purchase.properties,
-                time=purchase.at,
-                app_id=purchase.app_id,
+        out.append(
+            CustomEvent.model_validate(
+                {
+                    **base,
+                    "id": next(ids),
+                    "time": int(event.at.timestamp()),
+                    "timezone": user.timezone,
+                    "name": event.name,
+                    "properties": event.properties_json,
+                    "app_id": event.app_id,
+                }
             )
         )
+    for purchase in changes.purchases:
+        fields = {
+            **base,
+            "time": int(purchase.at.timestamp()),
+            "product_id": purchase.product_id,
+            "price": purchase.price,
+            "currency": purchase.currency,
+            "properties": purchase.properties_json,
+            "app_id": purchase.app_id,
+        }
+        out.extend(Purchase.model_validate({**fields, "id": next(ids)}) for _ in range(purchase.quantity))
+    return out
+
+
+def event_ids(n: int) -> list[str]:
+    """``n`` random version-4 UUID strings (one ``os.urandom`` call for all of them)."""
+    raw = bytearray(os.urandom(16 * n))
+    out: list[str] = []
+    for i in range(0, 16 * n, 16):
+        raw[i + 6] = (raw[i + 6] & 0x0F) | 0x40
+        raw[i + 8] = (raw[i + 8] & 0x3F) | 0x80
+        h = raw[i : i + 16].hex()
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
     return out
 
 

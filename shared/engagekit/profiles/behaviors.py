@@ -13,6 +13,7 @@ Rules (braze-api.md §1.1.2, §1.1.3, §9):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -29,7 +30,7 @@ from engagekit.profiles.limits import (
     MAX_STRING_CHARS,
 )
 from engagekit.profiles.timeparse import parse_time
-from engagekit.profiles.values import check_number, is_number, json_size, property_value
+from engagekit.profiles.values import check_number, is_number, property_value
 
 RESERVED_PROPERTY_NAMES = frozenset({"time", "event_name"})
 """Event property names Braze reserves (braze-api.md §1.1.2)."""
@@ -64,10 +65,11 @@ def _app_id(obj: Mapping[str, Any]) -> str | None:
     return value
 
 
-def parse_properties(value: Any, max_bytes: int) -> dict[str, Any]:
-    """Validated ``properties`` (``{}`` when absent); ItemError naming the rule broken."""
+def parse_properties(value: Any, max_bytes: int) -> tuple[dict[str, Any], str]:
+    """Validated ``properties`` (``{}`` when absent) and their compact JSON; ItemError naming the
+    rule broken."""
     if value is None:
-        return {}
+        return {}, "{}"
     if not isinstance(value, dict):
         raise ItemError("'properties' must be an object")
     out: dict[str, Any] = {}
@@ -77,17 +79,18 @@ def parse_properties(value: Any, max_bytes: int) -> dict[str, Any]:
         if key in RESERVED_PROPERTY_NAMES:
             raise ItemError(f"property name '{key}' is reserved")
         out[key] = property_value(item, f"properties.{key}")
-    if json_size(out) > max_bytes:
+    text = json.dumps(out, separators=(",", ":"), ensure_ascii=False)
+    if len(text) > max_bytes or len(text.encode()) > max_bytes:
         raise ItemError(f"'properties' is larger than {max_bytes // 1024} KB")
-    return out
+    return out, text
 
 
 def parse_event(obj: Mapping[str, Any], now: datetime) -> EventRecord:
     """An event object as an :class:`EventRecord`; ItemError when invalid. ``now`` aware UTC."""
     name = _required_str(obj, "name")
     at = _time(obj, now)
-    props = parse_properties(obj.get("properties"), MAX_EVENT_PROPERTIES_BYTES)
-    return EventRecord(name=name, at=at, properties=props, app_id=_app_id(obj))
+    props, text = parse_properties(obj.get("properties"), MAX_EVENT_PROPERTIES_BYTES)
+    return EventRecord(name=name, at=at, properties=props, app_id=_app_id(obj), properties_json=text)
 
 
 def parse_purchase(obj: Mapping[str, Any], now: datetime) -> PurchaseRecord:
@@ -114,7 +117,7 @@ def parse_purchase(obj: Mapping[str, Any], now: datetime) -> PurchaseRecord:
     ):
         raise ItemError(f"'quantity' must be an integer from 1 to {MAX_PURCHASE_QUANTITY}")
     at = _time(obj, now)
-    props = parse_properties(obj.get("properties"), MAX_PURCHASE_PROPERTIES_BYTES)
+    props, text = parse_properties(obj.get("properties"), MAX_PURCHASE_PROPERTIES_BYTES)
     return PurchaseRecord(
         product_id=product_id,
         currency=currency.upper(),
@@ -123,6 +126,7 @@ def parse_purchase(obj: Mapping[str, Any], now: datetime) -> PurchaseRecord:
         at=at,
         properties=props,
         app_id=_app_id(obj),
+        properties_json=text,
     )
 
 
@@ -131,7 +135,7 @@ def apply_event(profile: Profile, event: EventRecord, changes: UserChanges) -> N
 
     The latest occurrence's properties are kept when they are at most 1 KB serialized.
     """
-    kept = event.properties if json_size(event.properties) <= MAX_LAST_PROPERTIES_BYTES else {}
+    kept = event.properties if len(event.properties_json) <= MAX_LAST_PROPERTIES_BYTES else {}
     if not profile.record_event(event.name, event.at, kept):
         changes.untracked_events += 1
     changes.events.append(event)

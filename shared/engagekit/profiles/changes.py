@@ -21,6 +21,8 @@ class EventRecord:
     at: datetime
     properties: dict[str, Any]
     app_id: str | None = None
+    properties_json: str = "{}"
+    """``properties`` as compact JSON (computed once: size checks and the Currents event use it)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class PurchaseRecord:
     at: datetime
     properties: dict[str, Any]
     app_id: str | None = None
+    properties_json: str = "{}"
 
 
 @dataclass

@@ -235,6 +235,7 @@ def test_delete_removes_profile_identities_and_emits_event(platform: LocalPlatfo
 
 def test_delete_by_email_is_skipped_when_ambiguous(platform: LocalPlatform) -> None:
     track(platform, {"attributes": [{"external_id": "amb-1", "email": "amb@example.com"}]})
+    platform.advance(1)  # amb-2 is the most recently updated
     track(platform, {"attributes": [{"external_id": "amb-2", "email": "amb@example.com"}]})
     body = {"email_addresses": [{"email": "amb@example.com", "prioritization": ["identified"]}]}
     assert post(platform, "/users/delete", body, 202)["deleted"] == 0
