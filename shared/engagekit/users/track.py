@@ -181,6 +181,8 @@ def _parse_items(
             try:
                 if not isinstance(obj, dict):
                     raise ItemError(f"'{array}' entries must be objects")
+                if obj.get("push_token_import") is True:
+                    raise ItemError("push_token_import is not supported: send push_tokens with an identifier")
                 ident = identifier_of(obj)
                 update_only = _update_existing_only(obj, ident, array)
                 payload: Payload
