@@ -419,3 +419,26 @@ def test_behaviour_events_reach_currents_shaped(platform: LocalPlatform) -> None
         "event_type=users.behaviors.subscription.GlobalStateChange",
     } <= types
     assert svc.exporter is not None
+
+
+def test_concurrent_creation_of_one_new_user_makes_one_profile(platform: LocalPlatform) -> None:
+    # given 5 threads that each create the same new user in 4 requests
+    failures: list[Any] = []
+
+    def writer() -> None:
+        for _ in range(4):
+            status, _, out = platform.request(
+                "POST", "/users/track", {"attributes": [{"external_id": "born-twice", "n": {"inc": 1}}]}
+            )
+            if status != 201:
+                failures.append(out)
+
+    threads = [threading.Thread(target=writer) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then there is one profile and it holds every increment
+    assert failures == []
+    [found] = export(platform, external_ids=["born-twice"])["users"]
+    assert found["custom_attributes"]["n"] == 20
