@@ -21,27 +21,12 @@ from engagekit.domain.profile import Profile
 from engagekit.segments.base import PROFILE, PURCHASES, FieldRef, SegmentCycleError, standard
 from engagekit.segments.filters import FilterNode, SegmentDefinition, iter_leaves, segment_refs
 
-#: Profile fields compared one by one by :func:`changed_fields` (reported as ``standard_attribute``).
-STANDARD_FIELDS: tuple[str, ...] = (
-    "user_id",
-    "external_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "country",
-    "language",
-    "time_zone",
-    "dob",
-    "gender",
-    "home_city",
-    "created_at",
-    "email_subscribe",
-    "push_subscribe",
-    "email_hard_bounced",
-    "email_spam",
-    "push_tokens",
+#: Profile fields compared as a whole by :func:`changed_fields` and reported as
+#: ``standard_attribute``: every field of ``Profile`` except the per-key maps below and ``version``.
+_PER_KEY_FIELDS = frozenset(
+    {"custom_attributes", "events", "products", "purchases", "subscription_groups", "version"}
 )
+STANDARD_FIELDS: tuple[str, ...] = tuple(n for n in Profile.model_fields if n not in _PER_KEY_FIELDS)
 
 Definitions = Mapping[str, FilterNode] | Mapping[str, SegmentDefinition]
 
