@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -57,6 +58,36 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+class Lane:
+    """One warm execution environment: a persistent thread that runs invocations one at a time.
+
+    Lambda runs one request per environment at a time, and handlers rely on that (Powertools keeps
+    the current event on the router class; pynamodb keeps a botocore session per thread). A call
+    from the lane's own thread (a handler invoking synchronously) runs inline.
+    """
+
+    def __init__(self, name: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lambda-{name}")
+        self._local = threading.local()
+
+    def run(self, fn: Callable[[], Any]) -> Any:
+        if getattr(self._local, "inside", False):
+            return fn()
+        return self._pool.submit(self._enter, fn).result()
+
+    def _enter(self, fn: Callable[[], Any]) -> Any:
+        self._local.inside = True
+        try:
+            return fn()
+        finally:
+            self._local.inside = False
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 class HandlerRegistry:
     """Imports each function's handler once and invokes it with a fresh context per call."""
 
@@ -64,15 +95,19 @@ class HandlerRegistry:
         self._root = root
         self._functions = {f.name: f for f in functions}
         self._handlers: dict[str, Handler] = {}
+        self._import_lock = threading.Lock()
 
     def function(self, name: str) -> Function:
         return self._functions[name]
 
     def handler(self, name: str) -> Handler:
-        if name not in self._handlers:
-            module = _import_handler_module(self._root / self._functions[name].code_dir / "handler.py", name)
-            self._handlers[name] = module.handler
-        return self._handlers[name]
+        with self._import_lock:
+            if name not in self._handlers:
+                module = _import_handler_module(
+                    self._root / self._functions[name].code_dir / "handler.py", name
+                )
+                self._handlers[name] = module.handler
+            return self._handlers[name]
 
     def invoke(self, name: str, event: Any) -> Any:
         """Run function ``name`` on ``event``; exceptions propagate as Lambda's unhandled errors."""

@@ -226,7 +226,7 @@ def install_stepfunctions_clock(waits: ClockWaits) -> None:
 
     _installed.setdefault("wait", WaitFunction._wait_interval)
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
-    retrier_decl.time = _Time()  # type: ignore[assignment]
+    retrier_decl.time = _Time()  # type: ignore[attr-defined,assignment]
 
 
 def hygiene() -> None:

@@ -14,6 +14,7 @@ Tests use it in process::
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -36,7 +37,7 @@ from infra.local import moto_glue
 from infra.local.event_sources import QueueMapping, Scheduler, StreamMapping
 from infra.local.firehose import FirehoseEmulator
 from infra.local.http_api import Router, make_server
-from infra.local.lambdas import ACCOUNT_ID, REGION, HandlerRegistry
+from infra.local.lambdas import ACCOUNT_ID, REGION, HandlerRegistry, Lane
 from infra.spec import Manifest, QueueTrigger, Ref, ScheduleTrigger, StreamTrigger
 
 log = logging.getLogger("engagekit.local")
@@ -98,6 +99,8 @@ class LocalPlatform:
         self._saved_env: dict[str, str | None] = {}
         self._in_flight = 0
         self._router_cache: Router | None = None
+        self._lanes: dict[str, Lane] = {}
+        self._http_functions = {fn.name for _, fn in manifest.routes()}
         self._in_flight_lock = threading.Lock()
 
     # --- life cycle -------------------------------------------------------------------------------
@@ -156,6 +159,9 @@ class LocalPlatform:
         if self._moto_server is not None:
             self._moto_server.stop()
             self._moto_server = None
+        for lane in self._lanes.values():
+            lane.shutdown()
+        self._lanes.clear()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -185,10 +191,20 @@ class LocalPlatform:
             self._in_flight += 1
             self.invocations += 1
         try:
-            return self.registry.invoke(function, event)
+            return self._lane(function).run(lambda: self.registry.invoke(function, event))
         finally:
             with self._in_flight_lock:
                 self._in_flight -= 1
+
+    def _lane(self, function: str) -> Lane:
+        """HTTP functions share one lane (Powertools' router state is per process, not per
+        resolver); every other function has its own, so a slow consumer never blocks the API."""
+        name = "api" if function in self._http_functions else function
+        with self._in_flight_lock:
+            lane = self._lanes.get(name)
+            if lane is None:
+                lane = self._lanes[name] = Lane(name)
+        return lane
 
     def request(
         self,
@@ -591,9 +607,7 @@ class LocalPlatform:
                             fn.name,
                             trig,
                             self.invoke,
-                            (lambda p, q=on_fail: self._send_stream_failure(q, p))
-                            if on_fail
-                            else (lambda p: None),
+                            functools.partial(self._send_stream_failure, on_fail) if on_fail else _discard,
                         )
                     )
                 elif isinstance(trig, QueueTrigger):
@@ -624,6 +638,10 @@ class LocalPlatform:
         for key, (_, value) in env.items():
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
+
+
+def _discard(payload: dict[str, Any]) -> None:
+    log.warning("stream batch dropped after its retries (no on-failure queue): %s", payload)
 
 
 def _rate_expression(seconds: int) -> str:

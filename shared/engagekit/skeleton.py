@@ -12,6 +12,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.models import Model
 
 from engagekit import aws, clock
+from engagekit.dynamo import bind
 from engagekit.errors import NotFoundError, ValidationError
 
 
@@ -26,7 +27,7 @@ class PingItem(Model):
 
 
 def _bound(table: str) -> type[PingItem]:
-    return type("BoundPingItem", (PingItem,), {"Meta": type("Meta", (), {"table_name": table})})
+    return bind(PingItem, table)
 
 
 def create_ping(table: str, ping_id: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from pynamodb.models import Model
 from engagekit import clock
 from engagekit.auth import ApiKey
 from engagekit.config import FunctionSettings, load_settings
+from engagekit.dynamo import bind
 from engagekit.errors import ConfigError, RateLimitedError
 
 DEFAULT_GROUP = "default"
@@ -245,12 +246,7 @@ class DynamoCounterStore:
     """Counters in DynamoDB: one ``UpdateItem`` (``ADD hits :1``, ``SET expires_at``) per increment."""
 
     def __init__(self, table_name: str, host: str | None = None) -> None:
-        meta: dict[str, object] = {"table_name": table_name}
-        if host:
-            meta["host"] = host
-        self._model: type[RateCounterItem] = type(
-            "BoundRateCounterItem", (RateCounterItem,), {"Meta": type("Meta", (), meta)}
-        )
+        self._model = bind(RateCounterItem, table_name, host)
 
     def incr(self, counter_id: str, expires_at: int) -> int:
         """Atomically add one to ``counter_id``; returns the new count. The item expires (TTL) at

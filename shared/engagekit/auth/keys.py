@@ -19,6 +19,7 @@ from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute, UTCDateTi
 from pynamodb.models import Model
 
 from engagekit import clock
+from engagekit.dynamo import bind
 from engagekit.errors import NotFoundError, ValidationError
 
 KEY_PREFIX = "ek_"
@@ -81,10 +82,7 @@ class KeyStore:
     """Keys in DynamoDB through pynamodb; ``table_name`` comes from the function's settings."""
 
     def __init__(self, table_name: str, host: str | None = None) -> None:
-        meta: dict[str, object] = {"table_name": table_name}
-        if host:
-            meta["host"] = host
-        self._model = type("BoundApiKeyItem", (ApiKeyItem,), {"Meta": type("Meta", (), meta)})
+        self._model = bind(ApiKeyItem, table_name, host)
 
     def create(self, name: str, permissions: set[str], secret: str | None = None) -> NewKey:
         """Issue a key. ``secret`` lets an operator import a known key (``ENGAGEKIT_API_KEY``).

@@ -38,6 +38,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.models import Model
 
 from engagekit.domain.profile import Profile
+from engagekit.dynamo import bind
 from engagekit.errors import ConflictError, EngagekitError
 
 COMPRESS_ABOVE_BYTES = 64 * 1024
@@ -234,13 +235,6 @@ class IdentityItem(Model):
     spam_at = UTCDateTimeAttribute(null=True)
 
 
-def _bind(model: type[Model], table: str, host: str | None) -> Any:
-    meta: dict[str, object] = {"table_name": table}
-    if host:
-        meta["host"] = host
-    return type(f"Bound{model.__name__}", (model,), {"Meta": type("Meta", (), meta)})
-
-
 def _record(item: IdentityItem) -> IdentityRecord:
     return IdentityRecord(
         key=item.key,
@@ -265,8 +259,8 @@ class DynamoProfileStore:
     """:class:`ProfileStore` on DynamoDB through pynamodb (tables named at run time)."""
 
     def __init__(self, profiles_table: str, identities_table: str, host: str | None = None) -> None:
-        self._profiles: Any = _bind(ProfileItem, profiles_table, host)
-        self._identities: Any = _bind(IdentityItem, identities_table, host)
+        self._profiles: Any = bind(ProfileItem, profiles_table, host)
+        self._identities: Any = bind(IdentityItem, identities_table, host)
         self.stats = StoreStats()
 
     def watch_requests(self) -> Counter[str]:

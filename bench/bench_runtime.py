@@ -1,0 +1,127 @@
+"""Foundation benchmarks (issue 2): the local runtime's memory over 20,000 mixed operations, and
+each function's cold import time next to the import time of its third-party dependencies alone.
+
+Run: ``python -m bench.bench_runtime`` (prints JSON) or ``make bench`` (all benchmarks).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_IMPORT_PROBE = r"""
+import importlib.util, json, sys, time
+path, mode, mods = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+t = time.perf_counter()
+if mode == "handler":
+    spec = importlib.util.spec_from_file_location("probe_handler", path)
+    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+else:
+    for name in mods:
+        __import__(name)
+elapsed = time.perf_counter() - t
+stdlib = set(sys.stdlib_module_names)
+third = [n for n in sys.modules if n.split(".")[0] not in stdlib and not n.startswith(("engagekit", "probe_handler", "_"))]
+print(json.dumps({"s": elapsed, "third_party": third}))
+"""
+
+
+def _probe(path: str, mode: str, mods: list[str]) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_DEFAULT_REGION": "us-east-1"}
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE, path, mode, json.dumps(mods)],
+        capture_output=True, text=True, check=True, env=env, cwd=ROOT,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def cold_imports(repeats: int = 5) -> list[dict[str, Any]]:
+    """Median cold import of each handler vs its third-party modules alone, fresh process each time."""
+    sys.path.insert(0, str(ROOT))
+    from infra.manifest import MANIFEST
+
+    rows = []
+    for fn in MANIFEST.functions:
+        path = str(ROOT / fn.code_dir / "handler.py")
+        first = _probe(path, "handler", [])
+        mods = first["third_party"]
+        ours = statistics.median([_probe(path, "handler", [])["s"] for _ in range(repeats)])
+        deps = statistics.median([_probe(path, "deps", mods)["s"] for _ in range(repeats)])
+        rows.append({
+            "function": fn.name,
+            "handler_import_ms": round(ours * 1000, 1),
+            "third_party_only_ms": round(deps * 1000, 1),
+            "ours_adds_pct": round((ours / deps - 1) * 100, 1) if deps else None,
+            "goal_pct": 20,
+            "met": bool(deps) and ours / deps - 1 < 0.20,
+        })
+    return rows
+
+
+def runtime_memory(operations: int = 20_000) -> dict[str, Any]:
+    """RSS growth of the local runtime over ``operations`` mixed operations (goal: under 100 MB).
+
+    Mix per 10 operations: 1 skeleton ping (API write -> stream -> queue -> Step Functions execution
+    -> Firehose), 4 authenticated health checks, 4 ping reads, 1 unknown-key request.
+    """
+    import psutil
+
+    sys.path.insert(0, str(ROOT))
+    from engagekit.clock import ScaledClock
+    from infra.local.runtime import LocalPlatform
+
+    proc = psutil.Process()
+    with LocalPlatform(clock=ScaledClock(1.0), serve_http=False, background=True) as platform:
+        def op(i: int) -> None:
+            kind = i % 10
+            if kind == 0:
+                platform.request("POST", "/skeleton/ping", {"id": f"m{i}"})
+            elif kind < 5:
+                platform.request("GET", "/health")
+            elif kind < 9:
+                platform.request("GET", f"/skeleton/ping/m{i - i % 10}")
+            else:
+                platform.request("GET", "/health", key="ek_wrong_key_xxxxxxxxxxxxxxxxxxxxx")
+
+        warmup = 1_000
+        for i in range(warmup):
+            op(i)
+        platform.run_until_idle(timeout_s=300)
+        gc.collect()
+        start_rss = proc.memory_info().rss
+        started = time.perf_counter()
+        for i in range(warmup, warmup + operations):
+            op(i)
+        platform.run_until_idle(timeout_s=600)
+        elapsed = time.perf_counter() - started
+        gc.collect()
+        end_rss = proc.memory_info().rss
+    growth_mb = (end_rss - start_rss) / 1e6
+    return {
+        "operations": operations,
+        "rss_start_mb": round(start_rss / 1e6, 1),
+        "rss_end_mb": round(end_rss / 1e6, 1),
+        "growth_mb": round(growth_mb, 1),
+        "goal_growth_mb": 100,
+        "met": growth_mb < 100,
+        "ops_per_s": round(operations / elapsed, 1),
+        "wall_s": round(elapsed, 1),
+    }
+
+
+def run() -> dict[str, Any]:
+    return {"cold_imports": cold_imports(), "runtime_memory": runtime_memory()}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
