@@ -12,7 +12,6 @@ Time-driven changes are not in the index: :func:`engagekit.segments.timers.next_
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -216,14 +215,13 @@ _MISSING = object()
 
 
 def _same(a: Any, b: Any) -> bool:
+    """Equality that also requires equal types, recursively (``1``, ``1.0`` and ``True`` differ)."""
     if a is b:
         return True
-    if type(a) is not type(b) or a != b:
+    if type(a) is not type(b):
         return False
-    if isinstance(a, list | dict | tuple):
-        return _canonical(a) == _canonical(b)
-    return True
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)

@@ -23,7 +23,7 @@ from engagekit.domain.profile import Profile
 from engagekit.segments.base import EvalContext, FieldRef
 from engagekit.segments.dependencies import DependencyIndex
 from engagekit.segments.evaluate import evaluate_node
-from engagekit.segments.timers import next_flip
+from engagekit.segments.timers import next_flip_in
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def refresh(
             for dependent in index.dependents(sid):
                 if dependent not in evaluated:
                     heapq.heappush(heap, (index.rank(dependent), dependent))
-        timers[sid] = next_flip(tree, profile, ctx.now, memberships=members.__contains__)
+        timers[sid] = next_flip_in(tree, ctx, member)
     return Refresh(
         memberships=frozenset(members),
         entered=frozenset(entered),

@@ -41,7 +41,11 @@ def next_flip(
     Raises ``ValueError`` for a naive ``now``; see :func:`engagekit.segments.evaluate.evaluate`.
     """
     ctx = EvalContext(profile, clock.now() if now is None else now, memberships)
-    current = evaluate_node(filter, ctx)
+    return next_flip_in(filter, ctx, evaluate_node(filter, ctx))
+
+
+def next_flip_in(filter: FilterNode, ctx: EvalContext, current: bool) -> datetime | None:
+    """:func:`next_flip` in an existing context whose answer ``current`` is already known."""
     candidate: datetime | None = None
     for _ in range(MAX_REFINE_STEPS):
         candidate = node_next_flip(filter, ctx)

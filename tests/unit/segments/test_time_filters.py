@@ -212,6 +212,14 @@ WINDOW_CASES = [
         "2026-03-16T00:00:00",
     ),
     WindowCase(
+        "a bucket dated tomorrow enters at midnight",
+        _count("greater_than", 0, 1),
+        ["2026-03-11T10:00:00"],
+        "2026-03-10T12:00:00",
+        False,
+        "2026-03-11T00:00:00",
+    ),
+    WindowCase(
         "all-time counts never flip",
         {"custom_event": {"custom_event_name": "e", "comparison": "equals", "value": 1}},
         ["2026-03-01T00:00:00"],
