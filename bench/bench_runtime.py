@@ -30,7 +30,8 @@ else:
         __import__(name)
 elapsed = time.perf_counter() - t
 stdlib = set(sys.stdlib_module_names)
-third = [n for n in sys.modules if n.split(".")[0] not in stdlib and not n.startswith(("engagekit", "probe_handler", "_"))]
+ours = ("engagekit", "probe_handler", "_")
+third = [n for n in sys.modules if n.split(".")[0] not in stdlib and not n.startswith(ours)]
 print(json.dumps({"s": elapsed, "third_party": third}))
 """
 
@@ -39,7 +40,11 @@ def _probe(path: str, mode: str, mods: list[str]) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_DEFAULT_REGION": "us-east-1"}
     out = subprocess.run(
         [sys.executable, "-c", _IMPORT_PROBE, path, mode, json.dumps(mods)],
-        capture_output=True, text=True, check=True, env=env, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=ROOT,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -57,14 +62,16 @@ def cold_imports(repeats: int = 5) -> list[dict[str, Any]]:
         mods = first["third_party"]
         ours = statistics.median([_probe(path, "handler", [])["s"] for _ in range(repeats)])
         deps = statistics.median([_probe(path, "deps", mods)["s"] for _ in range(repeats)])
-        rows.append({
-            "function": fn.name,
-            "handler_import_ms": round(ours * 1000, 1),
-            "third_party_only_ms": round(deps * 1000, 1),
-            "ours_adds_pct": round((ours / deps - 1) * 100, 1) if deps else None,
-            "goal_pct": 20,
-            "met": bool(deps) and ours / deps - 1 < 0.20,
-        })
+        rows.append(
+            {
+                "function": fn.name,
+                "handler_import_ms": round(ours * 1000, 1),
+                "third_party_only_ms": round(deps * 1000, 1),
+                "ours_adds_pct": round((ours / deps - 1) * 100, 1) if deps else None,
+                "goal_pct": 20,
+                "met": bool(deps) and ours / deps - 1 < 0.20,
+            }
+        )
     return rows
 
 
@@ -78,10 +85,12 @@ def runtime_memory(operations: int = 20_000) -> dict[str, Any]:
 
     sys.path.insert(0, str(ROOT))
     from engagekit.clock import ScaledClock
+
     from infra.local.runtime import LocalPlatform
 
     proc = psutil.Process()
     with LocalPlatform(clock=ScaledClock(1.0), serve_http=False, background=True) as platform:
+
         def op(i: int) -> None:
             kind = i % 10
             if kind == 0:

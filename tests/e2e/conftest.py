@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
 from engagekit.clock import ScaledClock
+
 from infra.local.runtime import LocalPlatform
 
 
@@ -22,8 +22,14 @@ class Http:
     base: str
     key: str
 
-    def call(self, method: str, path: str, body: Any = None, key: str | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], Any]:
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         hdrs = {"Content-Type": "application/json", **(headers or {})}
         secret = self.key if key is None else key

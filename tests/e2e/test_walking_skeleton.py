@@ -11,7 +11,7 @@ from tests.e2e.conftest import Http
 
 
 def test_health_answers_with_the_admin_key_and_refuses_without(http: Http) -> None:
-    status, headers, body = http.call("GET", "/health")
+    status, _, body = http.call("GET", "/health")
     assert status == 200 and body["status"] == "ok"
     assert http.call("GET", "/health", key="")[0] == 401
     assert http.call("GET", "/no/such/route")[0] == 404
@@ -29,7 +29,17 @@ def test_ping_reaches_done_through_every_kind_of_trigger(platform: LocalPlatform
     assert status == "done"
     # the AWS state is also served on loopback for the AWS CLI, boto3 scripts and DuckDB
     assert http.call("POST", "/_local/flush")[0] == 200
-    s3 = boto3.client("s3", endpoint_url=platform.aws_url, region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lake", Prefix="currents/event_type=engagekit.skeleton.Ping/")["Contents"]]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=platform.aws_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    keys = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket="lake", Prefix="currents/event_type=engagekit.skeleton.Ping/")[
+            "Contents"
+        ]
+    ]
     assert keys and all(k.endswith(".gz") for k in keys)

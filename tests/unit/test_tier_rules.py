@@ -6,9 +6,8 @@ import socket
 from datetime import UTC, datetime
 
 import pytest
-from pytest_socket import SocketBlockedError
-
 from engagekit.clock import ManualClock, ScaledClock
+from pytest_socket import SocketBlockedError
 
 
 def test_unit_tests_cannot_open_a_socket() -> None:

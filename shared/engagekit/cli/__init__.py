@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engagekit.cli import imports, keys, local, replay
+from engagekit.cli import apply, imports, keys, local, replay
 
 app = typer.Typer(
     name="engagekit",
@@ -17,6 +17,7 @@ app.command("outbox", help=local.outbox.__doc__)(local.outbox)
 app.add_typer(keys.app, name="keys")
 app.add_typer(imports.app, name="import")
 app.command("replay", help=replay.run.__doc__)(replay.run)
+app.command("apply", help=apply.apply.__doc__)(apply.apply)
 
 
 def main() -> None:

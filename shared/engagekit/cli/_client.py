@@ -29,8 +29,18 @@ def api_key() -> str:
     return key
 
 
-def call(method: str, path: str, body: Any = None, timeout_s: float = 30.0) -> Any:
-    """Call the running platform's API; exits with a one-line error if it is unreachable."""
+class ApiError(Exception):
+    """A 4xx/5xx answer from the platform: ``status`` and the parsed ``body``."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"{status}: {body}")
+        self.status = status
+        self.body = body
+
+
+def request(method: str, path: str, body: Any = None, timeout_s: float = 30.0) -> tuple[int, Any]:
+    """Call the running platform's API; returns ``(status, parsed body)`` for any HTTP answer and
+    exits with a one-line error when the platform is unreachable."""
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(
         api_url() + path,
@@ -40,12 +50,24 @@ def call(method: str, path: str, body: Any = None, timeout_s: float = 30.0) -> A
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout_s) as resp:
-            raw = resp.read()
+            status, raw = resp.status, resp.read()
     except urllib.error.HTTPError as exc:
-        detail = exc.read().decode(errors="replace")
-        typer.echo(f"error: {method} {path} answered {exc.code}: {detail}", err=True)
-        raise typer.Exit(1) from exc
+        status, raw = exc.code, exc.read()
     except urllib.error.URLError as exc:
         typer.echo(f"error: no engagekit at {api_url()} ({exc.reason}); start it with `make run`", err=True)
         raise typer.Exit(1) from exc
-    return json.loads(raw) if raw else None
+    try:
+        parsed = json.loads(raw) if raw else None
+    except ValueError:
+        parsed = raw.decode(errors="replace")
+    return status, parsed
+
+
+def call(method: str, path: str, body: Any = None, timeout_s: float = 30.0) -> Any:
+    """Call the running platform's API and return the parsed body; a 4xx/5xx answer is printed
+    as a one-line error and exits with code 1."""
+    status, parsed = request(method, path, body, timeout_s)
+    if status >= 400:
+        typer.echo(f"error: {method} {path} answered {status}: {json.dumps(parsed)}", err=True)
+        raise typer.Exit(1)
+    return parsed

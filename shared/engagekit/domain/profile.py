@@ -190,9 +190,7 @@ class Profile(BaseModel):
         cutoff = (now.astimezone(UTC).date() - timedelta(days=DAILY_WINDOW_DAYS - 1)).isoformat()
         for agg in [*self.events.values(), *self.products.values(), self.purchases]:
             agg.daily = {d: n for d, n in agg.daily.items() if d >= cutoff}
-        self.purchases.daily_revenue = {
-            d: v for d, v in self.purchases.daily_revenue.items() if d >= cutoff
-        }
+        self.purchases.daily_revenue = {d: v for d, v in self.purchases.daily_revenue.items() if d >= cutoff}
 
 
 def sum_window(daily: dict[str, int], days: int, now: datetime) -> int:
