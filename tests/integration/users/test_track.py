@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -357,36 +356,6 @@ def test_one_write_per_user_and_one_firehose_call_per_request(platform: LocalPla
     assert requests["PutItem"] == 3 and requests["UpdateItem"] == 0 and requests["BatchGetItem"] == 2
 
 
-def test_concurrent_writers_lose_nothing(platform: LocalPlatform) -> None:
-    # given a user, and 6 threads each sending 5 requests that increment and record an event
-    track(platform, {"attributes": [{"external_id": "hot", "n": 0}]})
-    failures: list[Any] = []
-
-    def writer() -> None:
-        for _ in range(5):
-            status, _, out = platform.request(
-                "POST",
-                "/users/track",
-                {
-                    "attributes": [{"external_id": "hot", "n": {"inc": 1}}],
-                    "events": [{"external_id": "hot", "name": "hit", "time": T}],
-                },
-            )
-            if status != 201:
-                failures.append(out)
-
-    threads = [threading.Thread(target=writer) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    # then every increment and every event is there
-    assert failures == []
-    got = user(platform, "hot", "custom_attributes", "custom_events")
-    assert got["custom_attributes"]["n"] == 30
-    assert got["custom_events"][0]["count"] == 30
-
-
 def test_behaviour_events_reach_currents_shaped(platform: LocalPlatform) -> None:
     svc = service_of(platform, "users_track")
     track(
@@ -419,26 +388,3 @@ def test_behaviour_events_reach_currents_shaped(platform: LocalPlatform) -> None
         "event_type=users.behaviors.subscription.GlobalStateChange",
     } <= types
     assert svc.exporter is not None
-
-
-def test_concurrent_creation_of_one_new_user_makes_one_profile(platform: LocalPlatform) -> None:
-    # given 5 threads that each create the same new user in 4 requests
-    failures: list[Any] = []
-
-    def writer() -> None:
-        for _ in range(4):
-            status, _, out = platform.request(
-                "POST", "/users/track", {"attributes": [{"external_id": "born-twice", "n": {"inc": 1}}]}
-            )
-            if status != 201:
-                failures.append(out)
-
-    threads = [threading.Thread(target=writer) for _ in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    # then there is one profile and it holds every increment
-    assert failures == []
-    [found] = export(platform, external_ids=["born-twice"])["users"]
-    assert found["custom_attributes"]["n"] == 20
