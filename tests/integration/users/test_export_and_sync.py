@@ -86,3 +86,25 @@ def test_track_sync_takes_exactly_one_object(platform: LocalPlatform) -> None:
     body = {"attributes": [{"external_id": "s-a"}, {"external_id": "s-b"}]}
     out = post(platform, "/users/track/sync", body, 400)
     assert out["message"] == "/users/track/sync takes exactly one attributes, event or purchase object"
+
+
+def test_stored_item_decodes_as_a_stream_image_would(platform: LocalPlatform) -> None:
+    from engagekit.profiles.store import profile_from_image
+
+    # given a profile written through the API
+    track(platform, {"attributes": [{"external_id": "img-1", "first_name": "Img", "tags": ["a"]}]})
+    braze_id = export(platform, external_ids=["img-1"])["users"][0]["braze_id"]
+    # when its raw item (DynamoDB JSON, the shape of a stream NewImage) is decoded
+    item = platform.client("dynamodb").get_item(TableName="profiles", Key={"user_id": {"S": braze_id}})[
+        "Item"
+    ]
+    profile = profile_from_image(item)
+    # then it is the profile, version included
+    assert profile is not None
+    assert (profile.external_id, profile.first_name, profile.custom_attributes) == (
+        "img-1",
+        "Img",
+        {"tags": ["a"]},
+    )
+    assert profile.version == 1
+    assert profile_from_image(None) is None

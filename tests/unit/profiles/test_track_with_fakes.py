@@ -100,3 +100,22 @@ def test_all_invalid_request_writes_nothing() -> None:
     with pytest.raises(ValidationError):
         track({"events": [{"external_id": "x", "name": "e"}]}, svc)
     assert store.stats.writes == 0 and firehose.calls == 0
+
+
+def test_stream_image_with_compressed_doc_decodes() -> None:
+    import base64
+
+    from engagekit.profiles.store import profile_from_image
+
+    p = Profile(user_id="c" * 24, created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    p.custom_attributes["blob"] = [f"{i:03d}" + "x" * 250 for i in range(400)]
+    _, docz = encode_profile(p)
+    assert docz is not None
+    image = {
+        "user_id": {"S": p.user_id},
+        "version": {"N": "7"},
+        "docz": {"B": base64.b64encode(docz).decode()},
+    }
+    decoded = profile_from_image(image)
+    assert decoded is not None and decoded.version == 7
+    assert decoded.custom_attributes == p.custom_attributes
