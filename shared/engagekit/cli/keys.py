@@ -7,6 +7,8 @@ Against the running local platform by default (its AWS endpoint); ``--aws-endpoi
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -38,6 +40,25 @@ def _store(aws_endpoint: str | None, table: str):  # type: ignore[no-untyped-def
     return KeyStore(table, host=endpoint or None)
 
 
+@contextmanager
+def _friendly_errors(endpoint: str | None) -> Iterator[None]:
+    """One-line errors instead of tracebacks for an unreachable endpoint or a refused request."""
+    from pynamodb.exceptions import PynamoDBException
+
+    from engagekit.errors import EngagekitError
+
+    try:
+        yield
+    except EngagekitError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except PynamoDBException as exc:
+        where = (_client.aws_endpoint() if endpoint is None else endpoint) or "AWS"
+        typer.echo(f"error: cannot reach the api_keys table at {where}: {exc.cause or exc}", err=True)
+        typer.echo("  is `make run` running? (or pass --aws-endpoint / --table)", err=True)
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def create(
     name: Annotated[str, typer.Option(help="Who or what the key is for.")],
@@ -52,7 +73,8 @@ def create(
 ) -> None:
     """Create a key and print its secret once."""
     perms = {p.strip() for p in permissions.split(",") if p.strip()}
-    new = _store(aws_endpoint, table).create(name, perms)
+    with _friendly_errors(aws_endpoint):
+        new = _store(aws_endpoint, table).create(name, perms)
     console.print(f"key id {new.key.key_id}  permissions {', '.join(sorted(new.key.permissions))}")
     console.print("secret (shown once, store it now):")
     typer.echo(new.secret)
@@ -62,7 +84,9 @@ def create(
 def list_keys(aws_endpoint: EndpointOpt = None, table: TableOpt = "api_keys") -> None:
     """List keys (never their secrets)."""
     out = Table("key id", "name", "permissions", "created (UTC)", "revoked")
-    for key in _store(aws_endpoint, table).list():
+    with _friendly_errors(aws_endpoint):
+        keys = _store(aws_endpoint, table).list()
+    for key in keys:
         out.add_row(
             key.key_id,
             key.name,
@@ -80,5 +104,6 @@ def revoke(
     table: TableOpt = "api_keys",
 ) -> None:
     """Revoke a key: it stops working at once."""
-    key = _store(aws_endpoint, table).revoke(key_id)
+    with _friendly_errors(aws_endpoint):
+        key = _store(aws_endpoint, table).revoke(key_id)
     console.print(f"revoked {key.key_id} ({key.name})")
