@@ -25,8 +25,27 @@ from engagekit.domain.profile import UserAlias
 IdentityKind = Literal["external_id", "alias", "email", "phone"]
 UNIQUE_KINDS: frozenset[str] = frozenset({"external_id", "alias"})
 
-MAX_IDENTIFIER_CHARS = 512
-"""Longest external_id, alias name/label, email or phone accepted (DynamoDB keys allow 2,048 bytes)."""
+MAX_IDENTIFIER_CHARS = 320
+"""Longest email or phone accepted (RFC 5321 caps an address at 254 characters)."""
+MAX_IDENTIFIER_BYTES = 400
+"""Longest external_id, braze_id, alias name or label, in UTF-8 bytes: an identities key
+(``alias#["label","name"]``, quotes and backslashes escaped) stays under DynamoDB's 2,048-byte
+partition-key limit (AWS DynamoDB quotas)."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_identifier(value: object, name: str) -> str:
+    """``value`` if it is a usable identifier: a non-blank string of at most
+    :data:`MAX_IDENTIFIER_BYTES` UTF-8 bytes without control characters; ValueError naming ``name``
+    otherwise."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"'{name}' must be a non-empty string")
+    if len(value.encode()) > MAX_IDENTIFIER_BYTES:
+        raise ValueError(f"'{name}' is longer than {MAX_IDENTIFIER_BYTES} bytes")
+    if _CONTROL.search(value):
+        raise ValueError(f"'{name}' contains control characters")
+    return value
+
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_STRIP = re.compile(r"[\s().\-]")

@@ -11,10 +11,11 @@ failing the request; every other endpoint validates its whole body with its mode
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from engagekit.profiles.identity import MAX_IDENTIFIER_BYTES, check_identifier
 from engagekit.profiles.limits import MAX_IDS_PER_REQUEST, MAX_OBJECTS_PER_ARRAY, MAX_PURCHASE_QUANTITY
 from engagekit.profiles.projection import EXPORTABLE_FIELDS
 
@@ -23,7 +24,13 @@ SubscriptionState = Literal["opted_in", "subscribed", "unsubscribed"]
 GroupState = Literal["subscribed", "unsubscribed"]
 ExportField = Literal[EXPORTABLE_FIELDS]  # type: ignore[valid-type]
 
-NonEmpty = Field(min_length=1, max_length=512)
+
+def _identifier(value: str) -> str:
+    return check_identifier(value, "identifier")
+
+
+IdStr = Annotated[str, Field(min_length=1, max_length=MAX_IDENTIFIER_BYTES), AfterValidator(_identifier)]
+"""external_id, braze_id, alias name or label: ≤400 UTF-8 bytes, no control characters."""
 
 
 class Request(BaseModel):
@@ -44,8 +51,8 @@ class UserAliasModel(BaseModel):
     """A user alias (braze-api.md §1.1): a (label, name) pair unique in the workspace."""
 
     model_config = ConfigDict(extra="forbid")
-    alias_name: str = Field(min_length=1, max_length=512)
-    alias_label: str = Field(min_length=1, max_length=512)
+    alias_name: IdStr
+    alias_label: IdStr
 
 
 class _Identified(BaseModel):
@@ -53,12 +60,12 @@ class _Identified(BaseModel):
     braze_id; or email (or phone) alone."""
 
     model_config = ConfigDict(extra="allow")
-    external_id: str | None = Field(default=None, min_length=1, max_length=512)
+    external_id: IdStr | None = None
     user_alias: UserAliasModel | None = None
-    braze_id: str | None = Field(default=None, min_length=1, max_length=512)
-    email: str | None = Field(default=None, max_length=512, description="identifier when no other is given")
+    braze_id: IdStr | None = None
+    email: str | None = Field(default=None, max_length=320, description="identifier when no other is given")
     phone: str | None = Field(
-        default=None, max_length=512, description="identifier when no other and no email"
+        default=None, max_length=64, description="identifier when no other and no email"
     )
     update_existing_only: bool | None = Field(
         default=None,
@@ -181,20 +188,20 @@ class TrackSyncResponse(BaseModel):
 
 class AliasToIdentify(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    external_id: str = Field(min_length=1, max_length=512)
+    external_id: IdStr
     user_alias: UserAliasModel
 
 
 class EmailToIdentify(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    external_id: str = Field(min_length=1, max_length=512)
-    email: str = Field(min_length=3, max_length=512)
+    external_id: IdStr
+    email: str = Field(min_length=3, max_length=320)
     prioritization: list[Priority] = Field(min_length=1, max_length=4)
 
 
 class PhoneToIdentify(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    external_id: str = Field(min_length=1, max_length=512)
+    external_id: IdStr
     phone: str = Field(min_length=4, max_length=64)
     prioritization: list[Priority] = Field(min_length=1, max_length=4)
 
@@ -219,9 +226,9 @@ class IdentifyResponse(BaseModel):
 
 class NewAlias(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    external_id: str | None = Field(default=None, min_length=1, max_length=512)
-    alias_name: str = Field(min_length=1, max_length=512)
-    alias_label: str = Field(min_length=1, max_length=512)
+    external_id: IdStr | None = None
+    alias_name: IdStr
+    alias_label: IdStr
 
 
 class AliasNewRequest(Request):
@@ -238,9 +245,9 @@ class AliasNewResponse(BaseModel):
 
 class AliasUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    alias_label: str = Field(min_length=1, max_length=512)
-    old_alias_name: str = Field(min_length=1, max_length=512)
-    new_alias_name: str = Field(min_length=1, max_length=512)
+    alias_label: IdStr
+    old_alias_name: IdStr
+    new_alias_name: IdStr
 
 
 class AliasUpdateRequest(Request):
@@ -254,7 +261,7 @@ class AliasUpdateRequest(Request):
 
 class EmailWithPriority(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=512)
+    email: str = Field(min_length=3, max_length=320)
     prioritization: list[Priority] = Field(min_length=1, max_length=4)
 
 
@@ -267,9 +274,9 @@ class PhoneWithPriority(BaseModel):
 class DeleteRequest(Request):
     """``POST /users/delete`` (braze-api.md §1.4): ≤50 identifiers in all, of any types."""
 
-    external_ids: list[str] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
+    external_ids: list[IdStr] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
     user_aliases: list[UserAliasModel] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
-    braze_ids: list[str] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
+    braze_ids: list[IdStr] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
     email_addresses: list[EmailWithPriority] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
     phone_numbers: list[PhoneWithPriority] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
 
@@ -283,10 +290,10 @@ class MergeIdentifier(BaseModel):
     """One user in a merge: exactly one of external_id, user_alias, email or phone (+ prioritization)."""
 
     model_config = ConfigDict(extra="forbid")
-    external_id: str | None = Field(default=None, min_length=1, max_length=512)
+    external_id: IdStr | None = None
     user_alias: UserAliasModel | None = None
-    braze_id: str | None = Field(default=None, min_length=1, max_length=512)
-    email: str | None = Field(default=None, min_length=3, max_length=512)
+    braze_id: IdStr | None = None
+    email: str | None = Field(default=None, min_length=3, max_length=320)
     phone: str | None = Field(default=None, min_length=4, max_length=64)
     prioritization: list[Priority] | None = Field(default=None, min_length=1, max_length=4)
 
@@ -305,8 +312,8 @@ class MergeRequest(Request):
 
 class Rename(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    current_external_id: str = Field(min_length=1, max_length=512)
-    new_external_id: str = Field(min_length=1, max_length=512)
+    current_external_id: IdStr
+    new_external_id: IdStr
 
 
 class RenameRequest(Request):
@@ -324,7 +331,7 @@ class RenameResponse(BaseModel):
 class RemoveRequest(Request):
     """``POST /users/external_ids/remove``: remove ≤50 deprecated external ids."""
 
-    external_ids: list[str] = Field(min_length=1, max_length=MAX_IDS_PER_REQUEST)
+    external_ids: list[IdStr] = Field(min_length=1, max_length=MAX_IDS_PER_REQUEST)
 
 
 class RemoveResponse(BaseModel):
@@ -340,11 +347,11 @@ class ExportIdsRequest(Request):
     """``POST /users/export/ids`` (braze-api.md §1.6): ≤50 external_ids + user_aliases; at most one of
     device_id, email_address, phone."""
 
-    external_ids: list[str] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
+    external_ids: list[IdStr] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
     user_aliases: list[UserAliasModel] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
     device_id: str | None = Field(default=None, max_length=512)
-    braze_id: str | None = Field(default=None, max_length=512)
-    email_address: str | None = Field(default=None, max_length=512)
+    braze_id: IdStr | None = None
+    email_address: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=64)
     fields_to_export: list[ExportField] | None = Field(default=None, description="default: every field")
 
@@ -365,7 +372,7 @@ class SubscriptionStatusSetRequest(Request):
 
     subscription_group_id: str = Field(min_length=1, max_length=255)
     subscription_state: GroupState
-    external_id: IdList | None = None
+    external_id: IdStr | list[IdStr] | None = None
     email: IdList | None = None
     phone: IdList | None = None
 

@@ -53,9 +53,9 @@ def _parse(kind: str, values: list[str]) -> list[Identifier]:
             return [ids.email(v) for v in values]
         if kind == "phone":
             return [ids.phone(v) for v in values]
+        return [ids.external_id(ids.check_identifier(v, "external_id")) for v in values]
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
-    return [ids.external_id(v) for v in values]
 
 
 def _profiles_for(svc: UsersService, idents: list[Identifier]) -> list[Profile]:

@@ -113,9 +113,16 @@ def identifier_of(obj: Mapping[str, Any]) -> Identifier:
 
 
 def _id_string(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_IDENTIFIER_CHARS:
-        raise ItemError(f"'{name}' must be a non-empty string of at most {MAX_IDENTIFIER_CHARS} characters")
-    return value
+    if name in ("email", "phone"):
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_IDENTIFIER_CHARS:
+            raise ItemError(
+                f"'{name}' must be a non-empty string of at most {MAX_IDENTIFIER_CHARS} characters"
+            )
+        return value
+    try:
+        return ids.check_identifier(value, name)
+    except ValueError as exc:
+        raise ItemError(str(exc)) from exc
 
 
 def parse_alias(value: Any) -> UserAlias:
@@ -123,9 +130,10 @@ def parse_alias(value: Any) -> UserAlias:
     if not isinstance(value, dict):
         raise ItemError("'user_alias' must be an object with 'alias_name' and 'alias_label'")
     for field_name in ("alias_name", "alias_label"):
-        v = value.get(field_name)
-        if not isinstance(v, str) or not v or len(v) > MAX_IDENTIFIER_CHARS:
-            raise ItemError(f"'user_alias' needs a non-empty '{field_name}' string")
+        try:
+            ids.check_identifier(value.get(field_name), field_name)
+        except ValueError as exc:
+            raise ItemError(f"'user_alias': {exc}") from exc
     return UserAlias(alias_name=value["alias_name"], alias_label=value["alias_label"])
 
 

@@ -76,6 +76,17 @@ HOSTILE = [
     b'{"attributes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     b'{"attributes": [{"external_id": "x", "o": ' + b'{"a":' * 200 + b"1" + b"}" * 200 + b"}]}",
     b"\xff\xfe\x00garbage",
+    # identifiers past DynamoDB's key size: 600 four-byte characters
+    json.dumps(
+        {
+            "attributes": [{"external_id": "\U0001f600" * 600}],
+            "external_ids": ["\U0001f600" * 600],
+            "aliases_to_identify": [
+                {"external_id": "\U0001f600" * 600, "user_alias": {"alias_name": "n", "alias_label": "l"}}
+            ],
+        },
+        ensure_ascii=False,
+    ).encode(),
 ]
 BAD_UTF8 = b'{"attributes": [{"external_id": "\xc3\x28"}]}'
 
