@@ -47,6 +47,10 @@ TABLES = (
     Table("profiles", partition_key=Key("user_id"), stream="NEW_AND_OLD_IMAGES"),
     # Identity index: external_id / alias / email / phone -> user ids; email items hold address state.
     Table("identities", partition_key=Key("key")),
+    # Message templates and content blocks (issue 5): pk "template#<id>" / "content_block#<name>".
+    Table("templates", partition_key=Key("pk")),
+    # Connected Content basic-auth credentials (braze-api.md §5.4); apart so few functions can read them.
+    Table("connected_content_credentials", partition_key=Key("name")),
 )
 
 QUEUES = (
@@ -153,6 +157,44 @@ USERS_FUNCTIONS = (
     ),
 )
 
+# --- templates, content blocks, previews (issue 5) -----------------------------------------------
+TEMPLATES_FUNCTIONS = (
+    Function(
+        "templates_api",
+        "Templates, content blocks, Connected Content credentials and POST /templates/render previews.",
+        memory_mb=512,
+        timeout_s=29,
+        environment=(
+            *API_ENV,
+            ("TEMPLATES_TABLE", Ref("table", "templates")),
+            ("CONNECTED_CONTENT_CREDENTIALS_TABLE", Ref("table", "connected_content_credentials")),
+            ("PROFILES_TABLE", Ref("table", "profiles")),
+            ("IDENTITIES_TABLE", Ref("table", "identities")),
+        ),
+        triggers=(
+            HttpTrigger(
+                (
+                    Route("POST", "/templates/render"),
+                    Route("PUT", "/templates/{template_id}"),
+                    Route("GET", "/templates/{template_id}"),
+                    Route("PUT", "/content_blocks/{name}"),
+                    Route("GET", "/content_blocks/{name}"),
+                    Route("PUT", "/connected_content/credentials/{name}"),
+                    Route("GET", "/connected_content/credentials/{name}"),
+                    Route("DELETE", "/connected_content/credentials/{name}"),
+                )
+            ),
+        ),
+        access=(
+            *API_ACCESS,
+            Access("table", "templates", "read_write"),
+            Access("table", "connected_content_credentials", "read_write"),
+            Access("table", "profiles", "read"),
+            Access("table", "identities", "read"),
+        ),
+    ),
+)
+
 FUNCTIONS = (
     Function(
         "health",
@@ -203,6 +245,6 @@ MANIFEST = Manifest(
     buckets=BUCKETS,
     delivery_streams=DELIVERY_STREAMS,
     state_machines=STATE_MACHINES,
-    functions=(*FUNCTIONS, *USERS_FUNCTIONS),
+    functions=(*FUNCTIONS, *USERS_FUNCTIONS, *TEMPLATES_FUNCTIONS),
 )
 MANIFEST.validate()
