@@ -75,6 +75,16 @@ class _Plan:
 
 
 @dataclass
+class _Done:
+    """What :func:`_execute` did for one user (``profile`` None: nothing written)."""
+
+    profile: Profile | None
+    changes: UserChanges
+    applied: list[_Item]
+    errors: list[dict[str, Any]]
+
+
+@dataclass
 class TrackOutcome:
     """What the use case did: the response counts, error items and the written profiles."""
 
@@ -302,9 +312,7 @@ def _apply_items(
     return changes
 
 
-def _execute(
-    plan: _Plan, svc: UsersService, addresses: Mapping[str, AddressState], now: datetime
-) -> tuple[Profile, UserChanges, list[_Item], list[dict[str, Any]]] | None:
+def _execute(plan: _Plan, svc: UsersService, addresses: Mapping[str, AddressState], now: datetime) -> _Done:
     """Claim the plan's new identity, write the profile once, link changed addresses."""
     store = svc.store
     user_id = plan.user_id
@@ -339,12 +347,16 @@ def _execute(
         refused = [i for i in items if isinstance(i.payload, ParsedAttributes)]
         items = [i for i in items if not isinstance(i.payload, ParsedAttributes)]
         current = store.get_profiles([user_id], consistent=True).get(user_id)
-        saved = save_with_retry(store, user_id, mutate, now=now, current=current, create=create)
-        errors.extend(
-            error_item("the profile would exceed its size limit", i.array, i.index) for i in refused
-        )
+        try:
+            saved = save_with_retry(store, user_id, mutate, now=now, current=current, create=create)
+        except ProfileTooLarge:
+            # the stored profile itself is at the limit: nothing of this user's is applied
+            refused, saved = list(plan.items), None
+            errors.clear()
+        too_large = "the profile would exceed its size limit"
+        errors.extend(error_item(too_large, i.array, i.index) for i in refused)
     if saved is None:
-        return None
+        return _Done(None, UserChanges(), [], errors)
     profile, changes = saved
     if changes.anything:
         _link_addresses(svc, profile, before, new_ident)
@@ -353,7 +365,7 @@ def _execute(
         # /email/unsubscribes lists addresses whatever path changed their state (braze-api.md §8)
         key = ids.identity_key("email", address)
         svc.store.set_address_state(key, subscription_state=changes.email_subscribe, at=now)
-    return profile, changes, applied, errors
+    return _Done(profile, changes, applied, errors)
 
 
 def _link_addresses(
@@ -399,11 +411,11 @@ def track(body: Mapping[str, Any], svc: UsersService, *, body_bytes: int | None 
     events: list[CurrentsEvent] = []
     for plan in plans.values():
         done = _execute(plan, svc, addresses, now)
-        if done is None:
+        errors.extend(done.errors)
+        if done.profile is None:
             continue
-        profile, changes, applied, item_errors = done
-        errors.extend(item_errors)
-        for item in applied:
+        profile, changes = done.profile, done.changes
+        for item in done.applied:
             counts[f"{item.array}_processed"] += 1
         written.append((profile, changes))
         if changes.anything:

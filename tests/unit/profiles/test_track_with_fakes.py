@@ -119,3 +119,43 @@ def test_stream_image_with_compressed_doc_decodes() -> None:
     decoded = profile_from_image(image)
     assert decoded is not None and decoded.version == 7
     assert decoded.custom_attributes == p.custom_attributes
+
+
+class SizeCappedStore(InMemoryProfileStore):
+    """Refuses profiles holding the custom attribute ``huge`` (or any profile, ``always``)."""
+
+    def __init__(self, always: bool = False) -> None:
+        super().__init__()
+        self.always = always
+
+    def save_profile(self, profile: Profile) -> None:
+        from engagekit.profiles.store import ProfileTooLarge
+
+        if self.always or "huge" in profile.custom_attributes:
+            raise ProfileTooLarge("too large")
+        super().save_profile(profile)
+
+
+def test_attributes_that_would_overflow_the_item_are_refused_and_behaviour_kept() -> None:
+    store = SizeCappedStore()
+    svc = UsersService(store, FirehoseExporter(FakeFirehose()))
+    outcome = track(
+        {
+            "attributes": [{"external_id": "big", "huge": 1}],
+            "events": [{"external_id": "big", "name": "e", "time": T}],
+        },
+        svc,
+    )
+    assert outcome.errors == [
+        {"type": "the profile would exceed its size limit", "input_array": "attributes", "index": 0}
+    ]
+    assert outcome.counts == {"attributes_processed": 0, "events_processed": 1}
+    [saved] = list(store.scan_profiles())
+    assert "huge" not in saved.custom_attributes and saved.events["e"].count == 1
+
+
+def test_a_profile_at_the_limit_refuses_everything_for_that_user_only() -> None:
+    svc = UsersService(SizeCappedStore(always=True), FirehoseExporter(FakeFirehose()))
+    outcome = track({"events": [{"external_id": "full", "name": "e", "time": T}]}, svc)
+    assert outcome.counts == {"events_processed": 0}
+    assert [e["type"] for e in outcome.errors] == ["the profile would exceed its size limit"]
