@@ -47,6 +47,9 @@ TABLES = (
     Table("profiles", partition_key=Key("user_id"), stream="NEW_AND_OLD_IMAGES"),
     # Identity index: external_id / alias / email / phone -> user ids; email items hold address state.
     Table("identities", partition_key=Key("key")),
+    # Segment memberships (engagekit.segments.membership): members sharded by f"{segment}#{shard:03d}",
+    # per-shard counts (atomic ADD), and each user's set of segments.
+    Table("memberships", partition_key=Key("pk"), sort_key=Key("sk")),
     # Message templates and content blocks (issue 5): pk "template#<id>" / "content_block#<name>".
     Table("templates", partition_key=Key("pk")),
     # Connected Content basic-auth credentials (braze-api.md §5.4); apart so few functions can read them.
