@@ -189,8 +189,11 @@ class Profile(BaseModel):
         """Drop daily buckets older than the window so the item stays bounded."""
         cutoff = (now.astimezone(UTC).date() - timedelta(days=DAILY_WINDOW_DAYS - 1)).isoformat()
         for agg in [*self.events.values(), *self.products.values(), self.purchases]:
-            agg.daily = {d: n for d, n in agg.daily.items() if d >= cutoff}
-        self.purchases.daily_revenue = {d: v for d, v in self.purchases.daily_revenue.items() if d >= cutoff}
+            if agg.daily and min(agg.daily) < cutoff:  # rebuild only what holds expired days
+                agg.daily = {d: n for d, n in agg.daily.items() if d >= cutoff}
+        revenue = self.purchases.daily_revenue
+        if revenue and min(revenue) < cutoff:
+            self.purchases.daily_revenue = {d: v for d, v in revenue.items() if d >= cutoff}
 
 
 def sum_window(daily: dict[str, int], days: int, now: datetime) -> int:
