@@ -55,10 +55,22 @@ class UsersService:
             self.exporter.flush()
 
 
+def deletion_hooks_from_settings(settings: UsersSettings) -> list[DeletionHook]:
+    """What else ``/users/delete`` must clean up, per deployment: the extension point.
+
+    Segment memberships, journey timers and queued sends (later features) each add a hook here,
+    built from settings they add to :class:`UsersSettings`; nothing about a deleted user may be
+    sent afterwards (ARCHITECTURE, security and data rules). The profile stream's REMOVE record and
+    the ``users.UserDeleteRequest`` Currents event are emitted regardless.
+    """
+    return []
+
+
 def service_from_settings(settings: UsersSettings) -> UsersService:
     """The DynamoDB + Firehose service for ``settings`` (handlers keep one per container)."""
     from engagekit import aws
 
     store = DynamoProfileStore(settings.profiles_table, settings.identities_table)
     exporter = FirehoseExporter(FirehoseAdapter(settings.currents_stream, client=aws.client("firehose")))
-    return UsersService(store, exporter, Limits(array_max_length=settings.custom_array_max_length))
+    limits = Limits(array_max_length=settings.custom_array_max_length)
+    return UsersService(store, exporter, limits, deletion_hooks_from_settings(settings))
