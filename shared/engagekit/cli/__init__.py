@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engagekit.cli import apply, imports, keys, local, replay
+from engagekit.cli import apply, imports, keys, local, render, replay
 
 app = typer.Typer(
     name="engagekit",
@@ -18,6 +18,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(imports.app, name="import")
 app.command("replay", help=replay.run.__doc__)(replay.run)
 app.command("apply", help=apply.apply.__doc__)(apply.apply)
+app.command("render", help=render.render.__doc__)(render.render)
 
 
 def main() -> None:
