@@ -111,7 +111,8 @@ USERS_FUNCTIONS = (
     ),
     Function(
         "users_api",
-        "Identity endpoints: /users/identify, alias/new, alias/update, merge, delete, external_ids/* (§1.2-§1.5).",
+        "Identity endpoints: /users/identify, alias/new, alias/update, merge, delete, "
+        "external_ids/* (§1.2-§1.5).",
         memory_mb=512,
         timeout_s=29,
         environment=USERS_ENV,
@@ -132,7 +133,8 @@ USERS_FUNCTIONS = (
     ),
     Function(
         "subscriptions",
-        "Subscription groups and email state: /subscription/status/set, /subscription/user/status, /email/* (§8).",
+        "Subscription groups and email state: /subscription/status/set, /subscription/user/status, "
+        "/email/* (§8).",
         environment=USERS_ENV,
         triggers=(
             HttpTrigger(
