@@ -116,11 +116,6 @@ def test_a_crashing_handler_fails_the_whole_batch_which_is_retried(platform: Loc
 def test_stream_retries_from_the_failed_record_then_sends_it_to_the_on_failure_queue(
     platform: LocalPlatform,
 ) -> None:
-    seen = (
-        module("flaky_stream").SEEN
-        if "engagekit_functions.flaky_stream" in __import__("sys").modules
-        else None
-    )
     ddb = platform.client("dynamodb")
     for key in ("ok1", "bad1", "ok2"):
         ddb.put_item(TableName="events", Item={"pk": {"S": key}})
