@@ -160,6 +160,8 @@ class LocalPlatform:
         if self._moto_server is not None:
             self._moto_server.stop()
             self._moto_server = None
+        if self._mock is not None:
+            self._stop_executions()
         for lane in self._lanes.values():
             lane.shutdown()
         self._lanes.clear()
@@ -331,6 +333,29 @@ class LocalPlatform:
                 last_hygiene = time.monotonic()
             if not worked:
                 self._stop.wait(0.02)
+
+    def _stop_executions(self) -> None:
+        """Stop every running execution while moto still answers, so none outlives the mock and
+        sends its next Lambda call to a real AWS endpoint."""
+        try:
+            sfn = aws.client("stepfunctions")
+            for sm in self.manifest.state_machines:
+                arn = self.refs.get(("state_machine", sm.name, "arn"))
+                if arn is None:
+                    continue
+                pages = sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=arn, statusFilter="RUNNING"
+                )
+                for page in pages:
+                    for execution in page["executions"]:
+                        sfn.stop_execution(
+                            executionArn=execution["executionArn"], cause="engagekit local stopped"
+                        )
+        except Exception:
+            log.warning("could not stop running executions", exc_info=True)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self._running_executions() > 0:
+            time.sleep(0.02)
 
     def _running_executions(self) -> int:
         sfn = aws.client("stepfunctions")
