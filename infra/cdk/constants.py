@@ -22,6 +22,7 @@ DELIVERY_STREAMS: Final = "DeliveryStreams"
 STATE_MACHINES: Final = "StateMachines"
 FUNCTIONS: Final = "Functions"
 TRIGGERS: Final = "Triggers"
+ANALYTICS: Final = "Analytics"  # Glue + Athena over the Currents lake (derived, constructs/analytics.py)
 
 # --- children of a manifest resource's construct ---------------------------------------------
 DLQ_SUFFIX: Final = "-dlq"  # a queue's DLQ is the sibling construct "<name>-dlq" (spec.Queue.dlq_name)
@@ -34,13 +35,28 @@ HTTP_API: Final = "HttpApi"
 HTTP_STAGE: Final = "DefaultStage"
 HTTP_ACCESS_LOGS: Final = "AccessLogs"
 SCHEDULES: Final = "Schedules"
+GLUE_DATABASE: Final = "Database"  # Analytics/Database; its tables are Analytics/Tables/<family>
+GLUE_TABLES: Final = "Tables"
+ATHENA_RESULTS_BUCKET: Final = "Results"  # Analytics/Results: the workgroup's query results
+ATHENA_WORKGROUP: Final = "WorkGroup"
 
 # --- defaults set once for every function (AWS Lambda settings) ------------------------------
 LAMBDA_HANDLER: Final = "handler.handler"  # functions/<name>/handler.py exposes handler(event, context)
 FIREHOSE_RETRY_S: Final = 300  # Firehose retries S3 delivery for this long before the error prefix
 
+# --- the Currents query layer (constructs/analytics.py) ---------------------------------------
+CURRENTS_STREAM: Final = "currents"  # the manifest delivery stream the Glue tables read
+CURRENTS_RETENTION_DAYS: Final = 400  # lake objects under the stream's prefix: 13 months, year over year
+CURRENTS_ERRORS_RETENTION_DAYS: Final = 30  # Firehose error-prefix objects (records it could not deliver)
+ATHENA_RESULTS_RETENTION_DAYS: Final = 30  # query results are re-computable
+INCOMPLETE_UPLOADS_DAYS: Final = 1  # abort multipart uploads left incomplete
+ATHENA_BYTES_SCANNED_CUTOFF: Final = 100 * 2**30  # per query: 100 GiB (about 0.50 USD at 5 USD/TB)
+ATHENA_ENGINE_VERSION: Final = "Athena engine version 3"
+
 # --- CloudFormation outputs -------------------------------------------------------------------
 OUTPUT_API_URL: Final = "ApiUrl"
+OUTPUT_CURRENTS_DATABASE: Final = "CurrentsDatabase"
+OUTPUT_ATHENA_WORKGROUP: Final = "AthenaWorkGroup"
 
 # --- CDK feature flags the app depends on (set in code so tests and the CLI agree) -----------
 FEATURE_FLAGS: Final = {

@@ -9,6 +9,7 @@ from aws_cdk import Stack, Tags
 from constructs import Construct
 
 from infra.cdk import constants as C
+from infra.cdk.constructs.analytics import Analytics
 from infra.cdk.constructs.buckets import Buckets
 from infra.cdk.constructs.delivery_streams import DeliveryStreams
 from infra.cdk.constructs.functions import Functions
@@ -23,7 +24,8 @@ from infra.spec import Manifest
 class EngagekitStack(Stack):
     """Everything in ``manifest``, built in dependency order.
 
-    Data resources first (tables, queues, buckets, delivery streams), then functions without their
+    Data resources first (tables, queues, buckets, delivery streams, and the Currents query layer
+    derived from the ``currents`` stream), then functions without their
     environment, then state machines (their ASL may name functions), then each function's
     environment and grants (they may name state machines), then triggers.
     """
@@ -44,6 +46,10 @@ class EngagekitStack(Stack):
         queues = Queues(self, C.QUEUES, manifest.queues)
         buckets = Buckets(self, C.BUCKETS, manifest.buckets)
         streams = DeliveryStreams(self, C.DELIVERY_STREAMS, manifest.delivery_streams, buckets.by_name)
+        for stream in manifest.delivery_streams:  # the query layer is derived, not declared
+            if stream.name == C.CURRENTS_STREAM:
+                lake = buckets.by_name[stream.bucket]
+                Analytics(self, C.ANALYTICS, stream=stream, lake=lake, access_logs=buckets.access_logs)
         self.resources = Resources(
             tables=tables.by_name,
             queues=queues.by_name,

@@ -13,6 +13,7 @@ from collections import Counter
 import pytest
 
 from infra.cdk import constants as C
+from infra.cdk.constructs.analytics import families
 from infra.spec import Manifest, QueueTrigger, ScheduleTrigger, StreamTrigger
 from tests.infra.conftest import (
     Synth,
@@ -29,6 +30,14 @@ from tests.infra.conftest import (
 HELPERS_BY_PATH = {
     "AWS::S3::Bucket": {f"{C.BUCKETS}/{C.ACCESS_LOGS_BUCKET}/Resource"},  # server access log target
 }
+# Derived from the manifest's ``currents`` delivery stream (infra/cdk/constructs/analytics.py):
+# the Athena results bucket.
+ANALYTICS_HELPERS = {f"{C.ANALYTICS}/{C.ATHENA_RESULTS_BUCKET}/Resource"}
+
+
+def has_query_layer(m: Manifest) -> bool:
+    """The Currents query layer (Glue, Athena, results bucket) exists when the stream does."""
+    return any(d.name == C.CURRENTS_STREAM for d in m.delivery_streams)
 
 
 def declared_paths(m: Manifest) -> dict[str, set[str]]:
@@ -36,7 +45,9 @@ def declared_paths(m: Manifest) -> dict[str, set[str]]:
     return {
         "AWS::DynamoDB::Table": {table_path(t.name) for t in m.tables},
         "AWS::SQS::Queue": {queue_path(n) for q in m.queues for n in (q.name, q.dlq_name)},
-        "AWS::S3::Bucket": {bucket_path(b.name) for b in m.buckets} | HELPERS_BY_PATH["AWS::S3::Bucket"],
+        "AWS::S3::Bucket": {bucket_path(b.name) for b in m.buckets}
+        | HELPERS_BY_PATH["AWS::S3::Bucket"]
+        | (ANALYTICS_HELPERS if has_query_layer(m) else set()),
         "AWS::KinesisFirehose::DeliveryStream": {delivery_stream_path(d.name) for d in m.delivery_streams},
         "AWS::StepFunctions::StateMachine": {state_machine_path(s.name) for s in m.state_machines},
         "AWS::Lambda::Function": {function_path(f.name) for f in m.functions},
@@ -49,13 +60,15 @@ def expected_type_counts(m: Manifest) -> Counter[str]:
     schedules = sum(isinstance(t, ScheduleTrigger) for f in m.functions for t in f.triggers)
     mappings = sum(isinstance(t, StreamTrigger | QueueTrigger) for f in m.functions for t in f.triggers)
     roles = len(m.functions) + len(m.state_machines) + len(m.delivery_streams)  # one role each
+    analytics = 1 if has_query_layer(m) else 0  # results bucket, Glue database, Athena workgroup
     counts: Counter[str] = Counter(
         {
             "AWS::DynamoDB::Table": len(m.tables),
             "AWS::SQS::Queue": 2 * len(m.queues),  # queue + DLQ
             "AWS::SQS::QueuePolicy": 2 * len(m.queues),  # TLS-only policy on each
-            "AWS::S3::Bucket": len(m.buckets) + (1 if m.buckets else 0),  # + access log bucket
-            "AWS::S3::BucketPolicy": len(m.buckets) + (1 if m.buckets else 0),
+            # + access log bucket, + Athena results bucket
+            "AWS::S3::Bucket": len(m.buckets) + (1 if m.buckets else 0) + analytics,
+            "AWS::S3::BucketPolicy": len(m.buckets) + (1 if m.buckets else 0) + analytics,
             "AWS::KinesisFirehose::DeliveryStream": len(m.delivery_streams),
             "AWS::Logs::LogStream": len(m.delivery_streams),  # Firehose delivery errors
             "AWS::StepFunctions::StateMachine": len(m.state_machines),
@@ -72,6 +85,9 @@ def expected_type_counts(m: Manifest) -> Counter[str]:
             "AWS::Lambda::Permission": routes + schedules,  # API Gateway and EventBridge may invoke
             "AWS::Lambda::EventSourceMapping": mappings,
             "AWS::Events::Rule": schedules,
+            "AWS::Glue::Database": analytics,
+            "AWS::Glue::Table": analytics * len(families()),  # one per Currents event family
+            "AWS::Athena::WorkGroup": analytics,
         }
     )
     return +counts  # drop zero counts

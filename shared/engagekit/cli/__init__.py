@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engagekit.cli import apply, imports, keys, local, render, replay
+from engagekit.cli import apply, imports, keys, local, query, render, replay
 
 app = typer.Typer(
     name="engagekit",
@@ -19,6 +19,7 @@ app.add_typer(imports.app, name="import")
 app.command("replay", help=replay.run.__doc__)(replay.run)
 app.command("apply", help=apply.apply.__doc__)(apply.apply)
 app.command("render", help=render.render.__doc__)(render.render)
+app.command("query", help=query.run.__doc__)(query.run)
 
 
 def main() -> None:
