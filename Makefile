@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export TZ := UTC
 
-.PHONY: help venv run test test-unit test-integration test-infra test-e2e lint format typecheck synth bench clean
+.PHONY: help venv run layer test test-unit test-integration test-infra test-e2e lint format typecheck synth bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -51,7 +51,10 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 typecheck: $(STAMP) ## mypy, strict on shared/
 	$(BIN)/mypy shared/engagekit
 
-synth: $(STAMP) ## Synthesize the CDK app offline into cdk.out/
+layer: $(STAMP) ## Build the Lambda dependency layer (arm64 wheels from PyPI) into build/layer/
+	$(BIN)/python -m infra.cdk.layer
+
+synth: $(STAMP) ## Synthesize the CDK app offline into cdk.out/ (run `make layer` first to deploy)
 	$(BIN)/python -m infra.cdk.app
 
 bench: $(STAMP) ## The benchmark suite: bench/results/latest.json and docs/benchmarks.md

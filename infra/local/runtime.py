@@ -102,6 +102,7 @@ class LocalPlatform:
         self._router_cache: Router | None = None
         self._lanes: dict[str, Lane] = {}
         self._http_functions = {fn.name for _, fn in manifest.routes()}
+        self._function_names = {fn.name for fn in manifest.functions}
         self._in_flight_lock = threading.Lock()
 
     # --- life cycle -------------------------------------------------------------------------------
@@ -473,6 +474,28 @@ class LocalPlatform:
                 {"Content-Type": "application/json"},
                 json.dumps({"messages": items}, default=str).encode(),
             )
+        if method == "POST" and path.startswith("/_local/invoke/"):
+            name = path.removeprefix("/_local/invoke/")
+            if name not in self._function_names:
+                return (
+                    404,
+                    {"Content-Type": "application/json"},
+                    json.dumps({"message": f"no function {name}"}).encode(),
+                )
+            try:
+                event = json.loads(body or b"{}")
+            except ValueError:
+                return 400, {"Content-Type": "application/json"}, b'{"message":"the event is not valid JSON"}'
+            try:
+                result = self.invoke(name, event)
+            except Exception as exc:  # Lambda's unhandled-error envelope
+                error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+                return (
+                    200,
+                    {"Content-Type": "application/json", "X-Amz-Function-Error": "Unhandled"},
+                    json.dumps(error).encode(),
+                )
+            return 200, {"Content-Type": "application/json"}, json.dumps(result, default=str).encode()
         if method == "GET" and path == "/_local/info":
             info = {
                 "api_url": self.api_url,

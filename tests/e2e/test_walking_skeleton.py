@@ -43,3 +43,16 @@ def test_ping_reaches_done_through_every_kind_of_trigger(platform: LocalPlatform
         ]
     ]
     assert keys and all(k.endswith(".gz") for k in keys)
+
+
+def test_engagekit_invoke_sends_a_sample_event_to_a_function(platform: LocalPlatform, http: Http) -> None:
+    from typer.testing import CliRunner
+
+    from engagekit.cli import app
+
+    env = {"ENGAGEKIT_API_URL": platform.api_url, "ENGAGEKIT_API_KEY": http.key}
+    result = CliRunner().invoke(app, ["invoke", "skeleton_worker", "sqs/skeleton_work"], env=env)
+    assert result.exit_code == 0, result.output
+    assert '"batchItemFailures": []' in result.output
+    missing = CliRunner().invoke(app, ["invoke", "no_such_function", "sqs/skeleton_work"], env=env)
+    assert missing.exit_code == 1 and "no function no_such_function" in missing.output

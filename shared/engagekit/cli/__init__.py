@@ -14,6 +14,7 @@ app = typer.Typer(
 )
 app.command("local", help=local.run.__doc__)(local.run)
 app.command("outbox", help=local.outbox.__doc__)(local.outbox)
+app.command("invoke", help=local.invoke.__doc__)(local.invoke)
 app.add_typer(keys.app, name="keys")
 app.add_typer(imports.app, name="import")
 app.command("replay", help=replay.run.__doc__)(replay.run)

@@ -89,3 +89,28 @@ def outbox(
     console.print(table)
     if not items:
         console.print("(nothing sent yet)")
+
+
+def invoke(
+    function: Annotated[str, typer.Argument(help="A function name from the manifest, e.g. skeleton_task.")],
+    event: Annotated[
+        str, typer.Argument(help="An event file, or a sample name from events/ such as sqs/skeleton_work.")
+    ],
+) -> None:
+    """Invoke one function of the running local platform with an event, as Lambda would; print its result."""
+    from pathlib import Path
+
+    path = Path(event)
+    if not path.exists():
+        from engagekit._project import ROOT
+
+        path = ROOT / "events" / f"{event.removesuffix('.json')}.json"
+    if not path.exists():
+        typer.echo(f"error: no event file {event} (nor events/{event}.json)", err=True)
+        raise typer.Exit(2)
+    try:
+        payload = json.loads(path.read_text())
+    except ValueError as exc:
+        typer.echo(f"error: {path} is not valid JSON: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(_client.call("POST", f"/_local/invoke/{function}", payload), indent=2))
