@@ -46,9 +46,8 @@ def test_ping_reaches_done_through_every_kind_of_trigger(platform: LocalPlatform
 
 
 def test_engagekit_invoke_sends_a_sample_event_to_a_function(platform: LocalPlatform, http: Http) -> None:
-    from typer.testing import CliRunner
-
     from engagekit.cli import app
+    from typer.testing import CliRunner
 
     env = {"ENGAGEKIT_API_URL": platform.api_url, "ENGAGEKIT_API_KEY": http.key}
     result = CliRunner().invoke(app, ["invoke", "skeleton_worker", "sqs/skeleton_work"], env=env)
