@@ -151,8 +151,9 @@ def _cell(value: Any) -> str:
         return value
     if isinstance(value, list | dict | tuple):
         return json.dumps(value, default=_plain)
-    plain = _plain(value) if not isinstance(value, bool | int | float) else value
-    return str(plain)
+    if isinstance(value, bool | int | float | decimal.Decimal):
+        return str(value)  # a decimal keeps its exact digits in text
+    return str(_plain(value))
 
 
 def _unique(columns: Sequence[str]) -> list[str]:
