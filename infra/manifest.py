@@ -13,6 +13,7 @@ from infra.spec import (
     Bucket,
     DeliveryStream,
     Function,
+    Gsi,
     HttpTrigger,
     Key,
     Manifest,
@@ -50,6 +51,16 @@ TABLES = (
     # Segment memberships (engagekit.segments.membership): members sharded by f"{segment}#{shard:03d}",
     # per-shard counts (atomic ADD), and each user's set of segments.
     Table("memberships", partition_key=Key("pk"), sort_key=Key("sk")),
+    # Segment definitions as PUT, state building/live, generation; "#version" token item (issue 4).
+    Table("segments", partition_key=Key("pk")),
+    # Per-(user, segment) timers at the instant membership flips; GSI "due" lets the sweep read only
+    # due timers (hash tshard = crc32(user) % 16, range due = ISO UTC text).
+    Table(
+        "segment_timers",
+        partition_key=Key("user_id"),
+        sort_key=Key("segment_id"),
+        gsis=(Gsi("due", partition_key=Key("tshard"), sort_key=Key("due"), projection="KEYS_ONLY"),),
+    ),
     # Message templates and content blocks (issue 5): pk "template#<id>" / "content_block#<name>".
     Table("templates", partition_key=Key("pk")),
     # Connected Content basic-auth credentials (braze-api.md §5.4); apart so few functions can read them.
@@ -83,6 +94,12 @@ STATE_MACHINES = (
         "skeleton_run",
         asl_file="infra/statemachines/skeleton_run.asl.json",
         substitutions=(("SkeletonTaskArn", Ref("function", "skeleton_task", "arn")),),
+    ),
+    # Segment jobs (issue 4): build (backfill) / drop / export, Map over parts, a page loop each.
+    StateMachine(
+        "segment_backfill",
+        asl_file="infra/statemachines/segment_backfill.asl.json",
+        substitutions=(("SegmentBackfillArn", Ref("function", "segment_backfill", "arn")),),
     ),
 )
 
@@ -244,12 +261,89 @@ FUNCTIONS = (
     ),
 )
 
+# --- segments (issue 4) -------------------------------------------------------------------------
+SEGMENTS_ENV: tuple[tuple[str, str | Ref], ...] = (
+    ("SEGMENTS_TABLE", Ref("table", "segments")),
+    ("MEMBERSHIPS_TABLE", Ref("table", "memberships")),
+    ("SEGMENT_TIMERS_TABLE", Ref("table", "segment_timers")),
+    ("PROFILES_TABLE", Ref("table", "profiles")),
+)
+SEGMENTS_WORKER_ACCESS: tuple[Access, ...] = (
+    Access("table", "memberships", "read_write"),
+    Access("table", "segment_timers", "read_write"),
+    Access("table", "profiles", "read"),
+)
+SEGMENTS_FUNCTIONS = (
+    Function(
+        "segments_api",
+        "Segment definitions, /segments/list, /segments/details, members, /users/export/segment (§1.7).",
+        memory_mb=512,
+        timeout_s=29,
+        environment=(
+            *API_ENV,
+            *SEGMENTS_ENV,
+            ("SEGMENT_BACKFILL_STATE_MACHINE_ARN", Ref("state_machine", "segment_backfill", "arn")),
+            ("SEGMENT_EXPORTS_BUCKET", Ref("bucket", "lake")),
+        ),
+        triggers=(
+            HttpTrigger(
+                (
+                    Route("GET", "/segments/list"),
+                    Route("GET", "/segments/details"),
+                    Route("PUT", "/segments/{segment_id}"),
+                    Route("GET", "/segments/{segment_id}"),
+                    Route("DELETE", "/segments/{segment_id}"),
+                    Route("GET", "/segments/{segment_id}/users"),
+                    Route("POST", "/users/export/segment"),
+                )
+            ),
+        ),
+        access=(
+            *API_ACCESS,
+            Access("table", "segments", "read_write"),
+            Access("table", "memberships", "read"),
+            Access("table", "profiles", "read"),
+            Access("state_machine", "segment_backfill", "start"),
+        ),
+    ),
+    Function(
+        "profile_stream",
+        "Profiles stream: re-evaluates the segments a change can affect; memberships, counts, timers.",
+        memory_mb=1024,
+        timeout_s=60,
+        environment=SEGMENTS_ENV,
+        triggers=(StreamTrigger("profiles", batch_size=100, max_retries=5, on_failure="stream_failures"),),
+        access=(Access("table", "segments", "read"), *SEGMENTS_WORKER_ACCESS),
+    ),
+    Function(
+        "segment_timers",
+        "Every 60 s: fires due segment timers (GSI query, no scan) so time-window memberships flip.",
+        memory_mb=1024,
+        timeout_s=55,
+        environment=SEGMENTS_ENV,
+        triggers=(ScheduleTrigger("segment_timers_sweep", rate_s=60),),
+        access=(Access("table", "segments", "read"), *SEGMENTS_WORKER_ACCESS),
+    ),
+    Function(
+        "segment_backfill",
+        "segment_backfill state machine task: build / drop / export a segment, one page per call.",
+        memory_mb=1024,
+        timeout_s=300,
+        environment=SEGMENTS_ENV,
+        access=(
+            Access("table", "segments", "read_write"),
+            *SEGMENTS_WORKER_ACCESS,
+            Access("bucket", "lake", "write"),
+        ),
+    ),
+)
+
 MANIFEST = Manifest(
     tables=TABLES,
     queues=QUEUES,
     buckets=BUCKETS,
     delivery_streams=DELIVERY_STREAMS,
     state_machines=STATE_MACHINES,
-    functions=(*FUNCTIONS, *USERS_FUNCTIONS, *TEMPLATES_FUNCTIONS),
+    functions=(*FUNCTIONS, *USERS_FUNCTIONS, *TEMPLATES_FUNCTIONS, *SEGMENTS_FUNCTIONS),
 )
 MANIFEST.validate()

@@ -51,7 +51,7 @@ SHARDS = 16
 USER_SK = "segments"
 """Sort key of a user's segment-set item (``pk = "@" + user_id``)."""
 DEFAULT_PAGE = 100
-MAX_PAGE = 1000
+MAX_PAGE = 10_000
 
 
 def shard_of(user_id: str) -> int:
@@ -82,9 +82,15 @@ class MembershipRepo(Protocol):
         ...
 
     def page_members(
-        self, segment_id: str, *, cursor: str | None = None, limit: int = DEFAULT_PAGE
+        self,
+        segment_id: str,
+        *,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        shard: int | None = None,
     ) -> tuple[list[str], str | None]:
-        """Up to ``limit`` members and the cursor of the next page (``None``: last page)."""
+        """Up to ``limit`` members and the cursor of the next page (``None``: last page); with
+        ``shard``, only that shard's members (parallel walks)."""
         ...
 
     def is_member(self, segment_id: str, user_id: str) -> bool:
@@ -93,6 +99,11 @@ class MembershipRepo(Protocol):
 
     def user_segments(self, user_id: str) -> frozenset[str]:
         """The segment ids ``user_id`` is in (one consistent read)."""
+        ...
+
+    def user_segments_many(self, user_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        """:meth:`user_segments` of several users (BatchGetItem, 100 keys a request); every id is
+        in the answer (an empty set for users in no segment)."""
         ...
 
     def add(self, segment_id: str, user_id: str) -> bool:
@@ -138,9 +149,16 @@ def decode_cursor(cursor: str) -> tuple[int, str | None]:
     return shard, (last or None)
 
 
-def _check_limit(limit: int) -> None:
+def _page_bounds(cursor: str | None, limit: int, shard: int | None) -> tuple[int, int, str | None]:
+    """``(first shard, end shard, last user id)`` of a page request; validates its arguments."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationError(f"limit: must be between 1 and {MAX_PAGE}")
+    if shard is not None and not 0 <= shard < SHARDS:
+        raise ValidationError(f"shard: must be between 0 and {SHARDS - 1}")
+    first, last = decode_cursor(cursor) if cursor else (shard or 0, None)
+    if shard is not None and first != shard:
+        raise ValidationError("cursor: belongs to another shard")
+    return first, (shard + 1 if shard is not None else SHARDS), last
 
 
 # --- DynamoDB ----------------------------------------------------------------------------------
@@ -209,26 +227,31 @@ class MembershipStore:
                 yield item.sk
 
     def page_members(
-        self, segment_id: str, *, cursor: str | None = None, limit: int = DEFAULT_PAGE
+        self,
+        segment_id: str,
+        *,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        shard: int | None = None,
     ) -> tuple[list[str], str | None]:
-        """Up to ``limit`` (1..1000) members from ``cursor``, ordered by shard then user id.
+        """Up to ``limit`` (1..10,000) members from ``cursor``, ordered by shard then user id; with
+        ``shard``, only that shard. Eventually consistent Queries.
 
         Returns ``(user_ids, next_cursor)``; ``next_cursor`` is ``None`` after the last page.
         Raises :class:`ValidationError` for a bad cursor or limit.
         """
-        _check_limit(limit)
-        shard, last = decode_cursor(cursor) if cursor else (0, None)
+        first, end, last = _page_bounds(cursor, limit, shard)
         out: list[str] = []
-        while shard < SHARDS:
+        for current in range(first, end):
             cond = self._member.sk > last if last is not None else None
             items = self._member.query(
-                member_pk(segment_id, shard), range_key_condition=cond, limit=limit - len(out)
+                member_pk(segment_id, current), range_key_condition=cond, limit=limit - len(out)
             )
             out.extend(item.sk for item in items)
             if len(out) >= limit:
-                more = items.last_evaluated_key is not None
-                return out, encode_cursor(shard, out[-1]) if more or shard + 1 < SHARDS else None
-            shard, last = shard + 1, None
+                more = items.last_evaluated_key is not None or current + 1 < end
+                return out, encode_cursor(current, out[-1]) if more else None
+            last = None
         return out, None
 
     def is_member(self, segment_id: str, user_id: str) -> bool:
@@ -246,6 +269,16 @@ class MembershipStore:
         except self._user.DoesNotExist:
             return frozenset()
         return frozenset(item.segments or ())
+
+    def user_segments_many(self, user_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        """BatchGetItem of the users' set items, 100 keys a request, consistent."""
+        wanted = sorted(set(user_ids))
+        found: dict[str, frozenset[str]] = {u: frozenset() for u in wanted}
+        for start in range(0, len(wanted), 100):
+            keys = [(user_pk(u), USER_SK) for u in wanted[start : start + 100]]
+            for item in self._user.batch_get(keys, consistent_read=True):
+                found[item.pk[1:]] = frozenset(item.segments or ())
+        return found
 
     def add(self, segment_id: str, user_id: str) -> bool:
         """One TransactWriteItems: put the member (if absent), ADD 1 to its shard count, add the
@@ -334,22 +367,29 @@ class InMemoryMemberships:
             yield from sorted(table[shard])
 
     def page_members(
-        self, segment_id: str, *, cursor: str | None = None, limit: int = DEFAULT_PAGE
+        self,
+        segment_id: str,
+        *,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE,
+        shard: int | None = None,
     ) -> tuple[list[str], str | None]:
         """Same order and cursors as :meth:`MembershipStore.page_members`."""
-        _check_limit(limit)
-        shard, last = decode_cursor(cursor) if cursor else (0, None)
+        first, end, last = _page_bounds(cursor, limit, shard)
         table = self._members.get(segment_id) or [set() for _ in range(SHARDS)]
         out: list[str] = []
-        while shard < SHARDS:
-            ids = sorted(u for u in table[shard] if last is None or u > last)
+        for current in range(first, end):
+            ids = sorted(u for u in table[current] if last is None or u > last)
             take = ids[: limit - len(out)]
             out.extend(take)
             if len(out) >= limit:
-                more = len(ids) > len(take) or any(table[s] for s in range(shard + 1, SHARDS))
-                return out, encode_cursor(shard, out[-1]) if more else None
-            shard, last = shard + 1, None
+                more = len(ids) > len(take) or any(table[s] for s in range(current + 1, end))
+                return out, encode_cursor(current, out[-1]) if more else None
+            last = None
         return out, None
+
+    def user_segments_many(self, user_ids: Iterable[str]) -> dict[str, frozenset[str]]:
+        return {u: self.user_segments(u) for u in user_ids}
 
     def is_member(self, segment_id: str, user_id: str) -> bool:
         table = self._members.get(segment_id)
