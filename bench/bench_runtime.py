@@ -128,8 +128,48 @@ def runtime_memory(operations: int = 20_000) -> dict[str, Any]:
     }
 
 
+def startup(timeout_s: float = 60.0) -> dict[str, Any]:
+    """Seconds from starting ``engagekit local`` (a new process, dependencies installed) to the first
+    authenticated ``GET /health`` answered 200 (goal: within 20 s)."""
+    import socket
+    import urllib.request
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    api, aws = free_port(), free_port()
+    key = "ek_bench_startup_key_0123456789abcdef"
+    exe = Path(sys.executable).with_name("engagekit")
+    env = {**os.environ, "ENGAGEKIT_API_KEY": key}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(exe), "local", "--port", str(api), "--aws-port", str(aws)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while time.perf_counter() - started < timeout_s:
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{api}/health", headers={"Authorization": f"Bearer {key}"}
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=2) as resp:
+                    if resp.status == 200:
+                        seconds = time.perf_counter() - started
+                        return {"seconds_to_health": round(seconds, 2), "goal_s": 20, "met": seconds < 20}
+            except OSError:
+                time.sleep(0.1)
+        return {"seconds_to_health": None, "goal_s": 20, "met": False}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 def run() -> dict[str, Any]:
-    return {"cold_imports": cold_imports(), "runtime_memory": runtime_memory()}
+    return {"startup": startup(), "cold_imports": cold_imports(), "runtime_memory": runtime_memory()}
 
 
 if __name__ == "__main__":
