@@ -1,13 +1,15 @@
 """Currents export benchmarks (issue 7).
 
 1. Events per second through :class:`FirehoseExporter` into the in-memory fake Firehose
-   (serialization, packing and call planning included).
+   (serialization, packing and call planning included), beside the floor: serializing the same
+   events and nothing else.
 2. Bytes Firehose bills (each record rounded up to 5 KB) against the payload bytes, for a mix of
    invocations shaped like the platform's producers (goal: billed / payload <= 1.2), with records
    mixing event types (the default) and with one event type per record.
 3. DuckDB query time over one million exported events: the events go through the exporter, are
    split and partitioned by ``event_type`` and hour as the delivery stream does, written as gzip
-   NDJSON objects into a temporary folder, then queried through :mod:`engagekit.currents.query`.
+   NDJSON objects into a temporary folder, then queried through :mod:`engagekit.currents.query`;
+   beside it, the peer: the same count without the views' dedupe by ``id``.
 
 Run: ``python -m bench.bench_currents`` (prints JSON). Whole run: about 30 s on 2 cores.
 """
@@ -25,7 +27,7 @@ from typing import Any
 
 from engagekit.currents import events as ev
 from engagekit.currents.exporter import FakeFirehose, FirehoseExporter, PackingPolicy
-from engagekit.currents.query import connect
+from engagekit.currents.query import connect, view_columns
 
 EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
 USERS = [ev.UserIds(f"{i:024x}", f"user-{i}", "Europe/Paris") for i in range(10_000)]
@@ -293,14 +295,41 @@ QUERIES = {
 }
 
 
+FLOOR_EVERY = 10
+"""The serialization floor is measured on every 10th invocation's events (100,000 of the million)."""
+
+
+def raw_count_sql(root: Path) -> str:
+    """The peer of counting every view: the same ``read_json`` over the same objects and columns,
+    summed over the event types present, without the views' dedupe by ``id`` (``DISTINCT ON``)."""
+    parts = []
+    for cls in ev.EVENT_CLASSES:
+        folder = root / "currents" / f"event_type={cls.model_fields['event_type'].default}"
+        if not folder.is_dir():
+            continue
+        pattern = str(folder / "*" / "*.gz").replace("'", "''")
+        columns = ", ".join(f"'{name}': '{kind}'" for name, kind in view_columns(cls)[:-1])
+        parts.append(
+            f"(SELECT count(*) FROM read_json('{pattern}', format='newline_delimited', "
+            f"compression='gzip', columns={{{columns}}}))"
+        )
+    return "SELECT " + " + ".join(parts)
+
+
 def million(total: int = 1_000_000, chunk: int = 500, hours: int = 24) -> dict[str, Any]:
-    """Export ``total`` events in invocations of ``chunk``, write them as the stream would, query."""
+    """Export ``total`` events in invocations of ``chunk``, write them as the stream would, query.
+
+    Measured in the same run: the floor of serializing the events with nothing else (``to_line``,
+    what any exporter must do) beside the exporter's rate; and the peer of counting all the views:
+    the same reads without the dedupe by ``id``.
+    """
     templates = _templates()
     with tempfile.TemporaryDirectory(prefix="bench-currents-") as tmp:
         root = Path(tmp)
         sink = PartitioningSink(root)
         exporter = FirehoseExporter(sink)
-        export_s = generate_s = 0.0
+        export_s = generate_s = floor_s = 0.0
+        floor_events = 0
         for start in range(0, total, chunk):
             sink.hour = f"2026-01-01-{start * hours // total:02d}"
             t0 = time.perf_counter()
@@ -311,6 +340,12 @@ def million(total: int = 1_000_000, chunk: int = 500, hours: int = 24) -> dict[s
             t2 = time.perf_counter()
             generate_s += t1 - t0
             export_s += t2 - t1
+            if (start // chunk) % FLOOR_EVERY == 0:  # the floor: serializing the same events, nothing else
+                t_floor = time.perf_counter()
+                for event in batch:
+                    event.to_line()
+                floor_s += time.perf_counter() - t_floor
+                floor_events += len(batch)
         export_s -= sink.partition_s  # the stream's own work (split, partition, gzip) is not the exporter's
         t3 = time.perf_counter()
         sink.close()
@@ -328,6 +363,9 @@ def million(total: int = 1_000_000, chunk: int = 500, hours: int = 24) -> dict[s
                 timings[name] = round(time.perf_counter() - t5, 3)
                 results[name] = len(rows)
             counted = connection.execute(QUERIES["count_all_views_with_data"]).fetchone()
+            t6 = time.perf_counter()
+            raw = connection.execute(raw_count_sql(root)).fetchone()
+            raw_count_s = time.perf_counter() - t6
         finally:
             connection.close()
     return {
@@ -341,6 +379,8 @@ def million(total: int = 1_000_000, chunk: int = 500, hours: int = 24) -> dict[s
             "payload_bytes": sink.bytes,
             "billed_bytes": sink.billed,
             "ratio": round(sink.billed / sink.bytes, 3),
+            "floor_serialize_only_events_per_s": round(floor_events / floor_s),
+            "cost_vs_floor": round((export_s / total) / (floor_s / floor_events), 2),
         },
         "generate_s": round(generate_s, 2),
         "objects_written": sink.objects,
@@ -350,6 +390,11 @@ def million(total: int = 1_000_000, chunk: int = 500, hours: int = 24) -> dict[s
             "query_s": timings,
             "rows_returned": results,
             "events_counted": counted[0] if counted else None,
+            "peer_count_without_dedupe_s": round(raw_count_s, 3),
+            "peer_lines_counted": raw[0] if raw else None,
+            "dedupe_cost_count_all_views_vs_peer": round(
+                timings["count_all_views_with_data"] / raw_count_s, 2
+            ),
             "all_events_found": bool(counted and counted[0] == total),
         },
     }
