@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 from liquid.context import RenderContext
 from liquid.exceptions import (
     LiquidError,
+    LiquidInterrupt,
     LiquidSyntaxError,
     ResourceLimitError,
+    StopRender,
     TemplateNotFoundError,
     UndefinedError,
 )
@@ -74,6 +76,27 @@ def syntax_problem(err: LiquidError, template: str = "", source: str = "") -> Sy
     line, column = position(err, source)
     name = str(err.template_name) if err.template_name else template
     return SyntaxProblem(message=str(err.message), line=line, column=column, template=name)
+
+
+def _render_top_level(bound: BoundTemplate, context: RenderContext, buffer: StringIO) -> None:
+    """``bound.render_with_context(context, buffer)`` for a top-level render in ``Mode.STRICT``.
+
+    The same node loop and error rules as python-liquid 2.3.6's ``BoundTemplate.render_with_context``
+    (pinned in requirements.lock), without the ``{"partial": False}`` scope it pushes for
+    ``include``/``render`` partials (removed from this dialect): every variable lookup then skips
+    one namespace miss. ``tests/integration/templates/test_render_boundary.py`` pins the behaviour.
+    """
+    for node in bound.nodes:
+        try:
+            node.render(context, buffer)
+        except LiquidInterrupt as err:  # break/continue outside a loop
+            raise LiquidSyntaxError(f"unexpected '{err}'", token=node.token) from None
+        except StopRender:
+            break
+        except LiquidError as err:
+            if not err.token:
+                err.token = node.token
+            raise
 
 
 class Renderer:
@@ -168,7 +191,7 @@ class Renderer:
         context.tag_namespace[STATE_KEY] = state
         buffer = StringIO()  # loop bodies check its size per iteration (engagekit.liquid.tags)
         try:
-            bound.render_with_context(context, buffer)
+            _render_top_level(bound, context, buffer)
         except MessageAborted as signal:
             return Aborted(reason=signal.reason, kind=signal.kind)
         except RetryRequested as signal:

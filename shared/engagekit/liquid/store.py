@@ -8,7 +8,6 @@ blocks are cached by ``(name, version)`` and a new version replaces the old pars
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import threading
 from collections import OrderedDict
@@ -149,8 +148,10 @@ class ParsedTemplateCache:
         """
         entry = self._entries.get(key)  # the hit path takes no lock: dict reads are atomic
         if entry is not None and entry[0] == version:
-            with contextlib.suppress(KeyError):  # evicted by another thread meanwhile
+            try:  # noqa: SIM105 (contextlib.suppress costs ~1 µs on this per-render hot path)
                 self._entries.move_to_end(key)
+            except KeyError:  # evicted by another thread meanwhile
+                pass
             return entry[1]
         template = parse()
         with self._lock:

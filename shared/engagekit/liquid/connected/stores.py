@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -87,8 +86,10 @@ class InMemoryResponseCache:
                 if self._entries.get(key) is entry:
                     self._drop(key)
             return None
-        with contextlib.suppress(KeyError):  # evicted by another thread meanwhile
+        try:  # noqa: SIM105 (contextlib.suppress costs ~1 µs on this per-render hot path)
             self._entries.move_to_end(key)
+        except KeyError:  # evicted by another thread meanwhile
+            pass
         return response
 
     def put(self, key: str, response: HttpResponse, ttl_seconds: float) -> None:
