@@ -90,6 +90,13 @@ class Workers:
 _workers: list[Workers] = []
 
 
+def use_workers(replacement: Workers | None) -> None:
+    """Install the process's workers (benchmarks and tests over fakes); ``None``: build from settings."""
+    _workers.clear()
+    if replacement is not None:
+        _workers.append(replacement)
+
+
 def workers() -> Workers:
     """The container's :class:`Workers`, built on first use from :class:`SegmentsSettings`."""
     if not _workers:
