@@ -21,6 +21,7 @@ BatchGetItem to read them, BatchWriteItem to write them).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -47,6 +48,7 @@ class DefinitionCache:
     than ``check_every_s`` wall seconds old; the stream handler checks once per batch.
     Segments being deleted are left out. Should stored definitions ever form a cycle (two
     concurrent PUTs), the segments on the cycle are left out and an error is logged.
+    Thread-safe (the local runtime runs several functions' lanes in one process).
     """
 
     def __init__(
@@ -62,10 +64,15 @@ class DefinitionCache:
         self._version: str | None = None
         self._index: DependencyIndex | None = None
         self._generations: dict[str, int] = {}
+        self._lock = threading.RLock()
         self.loads = 0
 
     def check(self, force: bool = False) -> DependencyIndex:
         """Re-read the version (unless checked recently) and reload the definitions if it moved."""
+        with self._lock:
+            return self._check(force)
+
+    def _check(self, force: bool) -> DependencyIndex:
         now = self._monotonic()
         fresh = self._checked is not None and now - self._checked < self.check_every_s
         if self._index is None or force or not fresh:
@@ -83,8 +90,9 @@ class DefinitionCache:
 
     def generation(self, segment_id: str) -> int | None:
         """The generation of ``segment_id`` in the cached index (None: not indexed)."""
-        self.index()
-        return self._generations.get(segment_id)
+        with self._lock:
+            self.index()
+            return self._generations.get(segment_id)
 
     def _load(self) -> None:
         stored = [s for s in self.repo.all() if s.state != "deleting"]
