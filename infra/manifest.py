@@ -338,12 +338,242 @@ SEGMENTS_FUNCTIONS = (
     ),
 )
 
+# --- campaigns and channels (issue 6) -----------------------------------------------------------
+CAMPAIGNS_TABLES = (
+    # Campaign and frequency-capping definitions and send ids: pk = kind, sk = id.
+    Table("campaigns", partition_key=Key("pk"), sort_key=Key("sk")),
+    # The send ledger (engagekit.campaigns.ledger): dispatches, one claim per (dispatch, step, user),
+    # message summaries, receipts, rate windows; by_user = per-user send history for frequency caps.
+    Table(
+        "sends",
+        partition_key=Key("pk"),
+        sort_key=Key("sk"),
+        ttl_attribute="expires_at",
+        gsis=(Gsi("by_user", partition_key=Key("cap_user"), sort_key=Key("sent_at", "N")),),
+    ),
+    # Scheduled sends and held queue messages; the due index holds pending items only.
+    Table(
+        "schedules",
+        partition_key=Key("pk"),
+        ttl_attribute="expires_at",
+        gsis=(Gsi("due", partition_key=Key("due_state"), sort_key=Key("due_at", "N")),),
+    ),
+    # Per-user inbox of content cards and in-app messages (expire with their time to live).
+    Table("inbox", partition_key=Key("user_id"), sort_key=Key("card_id"), ttl_attribute="expires_at"),
+)
+SENDER_TIMEOUT_S = 60
+CAMPAIGNS_QUEUES = (
+    # One queue per channel: 250 recipients per message; visibility = 6 x the sender's timeout; a
+    # claim's lease (180 s) ends before a redelivery, so a dead sender's recipients are taken over.
+    *(
+        Queue(f"send_{channel}", visibility_timeout_s=6 * SENDER_TIMEOUT_S, max_receive_count=5)
+        for channel in ("email", "sms", "webhook", "push", "in_app")
+    ),
+    # SES configuration-set events (via SNS) for the ses_feedback consumer.
+    Queue("ses_feedback", visibility_timeout_s=180, max_receive_count=5),
+)
+CAMPAIGNS_STATE_MACHINES = (
+    StateMachine(
+        "send_run",
+        asl_file="infra/statemachines/send_run.asl.json",
+        substitutions=(("DispatchFunctionArn", Ref("function", "send_dispatch", "arn")),),
+    ),
+)
+SEND_QUEUES_ENV: tuple[tuple[str, str | Ref], ...] = tuple(
+    (f"SEND_{channel.upper()}_QUEUE_URL", Ref("queue", f"send_{channel}", "url"))
+    for channel in ("email", "sms", "webhook", "push", "in_app")
+)
+CAMPAIGNS_ENV: tuple[tuple[str, str | Ref], ...] = (
+    ("CAMPAIGNS_TABLE", Ref("table", "campaigns")),
+    ("SENDS_TABLE", Ref("table", "sends")),
+    ("SCHEDULES_TABLE", Ref("table", "schedules")),
+    ("MEMBERSHIPS_TABLE", Ref("table", "memberships")),
+    ("PROFILES_TABLE", Ref("table", "profiles")),
+    ("IDENTITIES_TABLE", Ref("table", "identities")),
+    ("CURRENTS_STREAM", Ref("delivery_stream", "currents")),
+    *SEND_QUEUES_ENV,
+)
+CAMPAIGNS_ACCESS: tuple[Access, ...] = (
+    Access("table", "campaigns", "read"),
+    Access("table", "sends", "read_write"),
+    Access("table", "schedules", "read_write"),
+    Access("table", "memberships", "read"),
+    Access("table", "profiles", "read_write"),
+    Access("table", "identities", "read_write"),
+    Access("delivery_stream", "currents", "put"),
+    *(Access("queue", f"send_{c}", "send") for c in ("email", "sms", "webhook", "push", "in_app")),
+)
+SENDER_ENV: tuple[tuple[str, str | Ref], ...] = (
+    ("SENDS_TABLE", Ref("table", "sends")),
+    ("SCHEDULES_TABLE", Ref("table", "schedules")),
+    ("CAMPAIGNS_TABLE", Ref("table", "campaigns")),
+    ("PROFILES_TABLE", Ref("table", "profiles")),
+    ("IDENTITIES_TABLE", Ref("table", "identities")),
+    ("CURRENTS_STREAM", Ref("delivery_stream", "currents")),
+    ("TEMPLATES_TABLE", Ref("table", "templates")),
+    ("CONNECTED_CONTENT_CREDENTIALS_TABLE", Ref("table", "connected_content_credentials")),
+)
+SENDER_ACCESS: tuple[Access, ...] = (
+    Access("table", "sends", "read_write"),
+    Access("table", "schedules", "read_write"),
+    Access("table", "campaigns", "read"),
+    Access("table", "profiles", "read"),
+    Access("table", "identities", "read"),
+    Access("table", "templates", "read"),
+    Access("table", "connected_content_credentials", "read"),
+    Access("delivery_stream", "currents", "put"),
+)
+
+
+def _sender(
+    channel: str, description: str, *extra_env: tuple[str, str | Ref], access: tuple[Access, ...] = ()
+) -> Function:
+    return Function(
+        f"send_{channel}",
+        description,
+        memory_mb=512,
+        timeout_s=SENDER_TIMEOUT_S,
+        environment=(*SENDER_ENV, *extra_env),
+        triggers=(QueueTrigger(f"send_{channel}", batch_size=10),),
+        access=(*SENDER_ACCESS, Access("queue", f"send_{channel}", "consume"), *access),
+    )
+
+
+CAMPAIGNS_FUNCTIONS = (
+    Function(
+        "campaigns_api",
+        "Campaign and frequency-capping definitions: PUT/GET /campaigns/{id}, /frequency_caps/{id}.",
+        environment=(*API_ENV, ("CAMPAIGNS_TABLE", Ref("table", "campaigns"))),
+        triggers=(
+            HttpTrigger(
+                (
+                    Route("PUT", "/campaigns/{campaign_id}"),
+                    Route("GET", "/campaigns/{campaign_id}"),
+                    Route("PUT", "/frequency_caps/{cap_id}"),
+                    Route("GET", "/frequency_caps/{cap_id}"),
+                )
+            ),
+        ),
+        access=(*API_ACCESS, Access("table", "campaigns", "read_write")),
+    ),
+    Function(
+        "messaging_api",
+        "Messaging API (§2): trigger/messages sends, send ids, schedules; GET /dispatches/{id}.",
+        memory_mb=512,
+        timeout_s=29,
+        environment=(
+            *API_ENV,
+            *CAMPAIGNS_ENV,
+            ("SEND_RUN_STATE_MACHINE_ARN", Ref("state_machine", "send_run", "arn")),
+        ),
+        triggers=(
+            HttpTrigger(
+                (
+                    Route("POST", "/campaigns/trigger/send"),
+                    Route("POST", "/messages/send"),
+                    Route("POST", "/sends/id/create"),
+                    Route("POST", "/messages/schedule/create"),
+                    Route("POST", "/messages/schedule/update"),
+                    Route("POST", "/messages/schedule/delete"),
+                    Route("POST", "/campaigns/trigger/schedule/create"),
+                    Route("POST", "/campaigns/trigger/schedule/update"),
+                    Route("POST", "/campaigns/trigger/schedule/delete"),
+                    Route("GET", "/dispatches/{dispatch_id}"),
+                )
+            ),
+        ),
+        access=(
+            *API_ACCESS,
+            *CAMPAIGNS_ACCESS,
+            Access("table", "campaigns", "read_write"),
+            Access("state_machine", "send_run", "start"),
+        ),
+    ),
+    Function(
+        "send_dispatch",
+        "send_run task: resolve the audience, enqueue a unit (250 per message), seal, poll outcomes.",
+        memory_mb=1024,
+        timeout_s=900,
+        environment=CAMPAIGNS_ENV,
+        access=CAMPAIGNS_ACCESS,
+    ),
+    Function(
+        "send_scheduler",
+        "Every 60 s: fires due scheduled sends and re-enqueues due held messages (GSI query).",
+        memory_mb=512,
+        timeout_s=55,
+        environment=(*CAMPAIGNS_ENV, ("SEND_RUN_STATE_MACHINE_ARN", Ref("state_machine", "send_run", "arn"))),
+        triggers=(ScheduleTrigger("send_scheduler_tick", rate_s=60),),
+        access=(*CAMPAIGNS_ACCESS, Access("state_machine", "send_run", "start")),
+    ),
+    _sender(
+        "email",
+        "Email sender: ledger claim, caps, quiet hours, Liquid, SES v2 with the configuration set.",
+        ("SES_CONFIGURATION_SET", "engagekit"),
+        access=(Access("ses", "*", "send_email"),),
+    ),
+    _sender(
+        "sms",
+        "SMS sender: ledger claim, group subscription, caps, quiet hours, Liquid, SNS SMS.",
+        access=(Access("sns", "*", "publish"),),
+    ),
+    _sender(
+        "webhook",
+        "Webhook sender: HTTPS with one Idempotency-Key per recipient; SQS backoff with jitter.",
+        ("SEND_WEBHOOK_QUEUE_URL", Ref("queue", "send_webhook", "url")),
+    ),
+    _sender(
+        "push",
+        "Push sender: SNS platform endpoints of the profile's push tokens.",
+        access=(Access("sns", "*", "publish"),),
+    ),
+    _sender(
+        "in_app",
+        "Content cards and in-app messages: a keyed put in the user's inbox.",
+        ("INBOX_TABLE", Ref("table", "inbox")),
+        access=(Access("table", "inbox", "read_write"),),
+    ),
+    Function(
+        "ses_feedback",
+        "SES events (delivery, bounce, complaint, open, click) into profiles and Currents.",
+        environment=(
+            ("PROFILES_TABLE", Ref("table", "profiles")),
+            ("IDENTITIES_TABLE", Ref("table", "identities")),
+            ("CURRENTS_STREAM", Ref("delivery_stream", "currents")),
+        ),
+        triggers=(QueueTrigger("ses_feedback", batch_size=10),),
+        access=(
+            Access("table", "profiles", "read_write"),
+            Access("table", "identities", "read_write"),
+            Access("delivery_stream", "currents", "put"),
+            Access("queue", "ses_feedback", "consume"),
+        ),
+    ),
+    Function(
+        "content_cards_api",
+        "SDK-style inbox reads: GET /content_cards/sync and /in_app_messages/sync.",
+        environment=(
+            *API_ENV,
+            ("INBOX_TABLE", Ref("table", "inbox")),
+            ("PROFILES_TABLE", Ref("table", "profiles")),
+            ("IDENTITIES_TABLE", Ref("table", "identities")),
+        ),
+        triggers=(HttpTrigger((Route("GET", "/content_cards/sync"), Route("GET", "/in_app_messages/sync"))),),
+        access=(
+            *API_ACCESS,
+            Access("table", "inbox", "read"),
+            Access("table", "identities", "read"),
+            Access("table", "profiles", "read"),
+        ),
+    ),
+)
+
 MANIFEST = Manifest(
-    tables=TABLES,
-    queues=QUEUES,
+    tables=(*TABLES, *CAMPAIGNS_TABLES),
+    queues=(*QUEUES, *CAMPAIGNS_QUEUES),
     buckets=BUCKETS,
     delivery_streams=DELIVERY_STREAMS,
-    state_machines=STATE_MACHINES,
-    functions=(*FUNCTIONS, *USERS_FUNCTIONS, *TEMPLATES_FUNCTIONS, *SEGMENTS_FUNCTIONS),
+    state_machines=(*STATE_MACHINES, *CAMPAIGNS_STATE_MACHINES),
+    functions=(*FUNCTIONS, *USERS_FUNCTIONS, *TEMPLATES_FUNCTIONS, *SEGMENTS_FUNCTIONS, *CAMPAIGNS_FUNCTIONS),
 )
 MANIFEST.validate()
