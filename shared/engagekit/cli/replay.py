@@ -46,6 +46,14 @@ def run(
         bool,
         typer.Option("--shift-to-today", help="Move all times by whole days so the last day sent is today."),
     ] = False,
+    emails: Annotated[
+        bool,
+        typer.Option(
+            "--emails",
+            help="Give every customer the address customer-<CustomerID>@example.com "
+            "(the data has none; example.com is reserved, nothing real is ever addressed).",
+        ),
+    ] = False,
     file: Annotated[
         Path | None, typer.Option(help="Any CSV (or .csv.gz) with the Online Retail columns.")
     ] = None,
@@ -128,6 +136,7 @@ def run(
                 shift=shift or timedelta(0),
                 batch_size=batch_size,
                 on_progress=show,
+                emails=emails,
             )
             progress.update(task, completed=summary.rows)
     except EngagekitError as exc:

@@ -8,7 +8,7 @@
 """
 
 from engagekit.replay.expected import CustomerTotals, ProductTotals, expected_customers
-from engagekit.replay.mapping import ALIAS_LABEL, CANCEL_EVENT, Mapper
+from engagekit.replay.mapping import ALIAS_LABEL, CANCEL_EVENT, Mapper, synthetic_email
 from engagekit.replay.runner import ReplayAborted, ReplaySummary, replay
 from engagekit.replay.source import DataNotFoundError, locate, read_records
 
@@ -25,4 +25,5 @@ __all__ = [
     "locate",
     "read_records",
     "replay",
+    "synthetic_email",
 ]

@@ -21,6 +21,11 @@ The mapping (documented in docs/import.md):
   "currency", "description"}``.
 - Anything else (zero or negative quantity outside a cancellation: stock adjustments; negative
   prices: the ``A`` bad-debt adjustments) is skipped and counted.
+- The data holds no contact points. With ``emails=True`` (``engagekit replay --emails``) a
+  customer's first attributes object also sets ``email`` to :func:`synthetic_email`
+  (``customer-<CustomerID>@example.com``; example.com is reserved for documentation by RFC 2606,
+  so no real mailbox is ever addressed), which makes every customer reachable by email campaigns.
+  Anonymous shoppers get none.
 """
 
 from __future__ import annotations
@@ -38,6 +43,15 @@ ALIAS_LABEL = "invoice"
 CANCEL_EVENT = "order_cancelled"
 CURRENCY = "GBP"
 MAX_QUANTITY = 100  # braze-api.md §1.1.3
+EMAIL_DOMAIN = "example.com"  # RFC 2606: reserved for documentation, never a real mailbox
+
+
+def synthetic_email(customer_id: str) -> str:
+    """The address ``--emails`` gives customer ``customer_id`` (``"17850"`` ->
+    ``"customer-17850@example.com"``)."""
+    return f"customer-{customer_id}@{EMAIL_DOMAIN}"
+
+
 LineKind = Literal["purchase", "cancellation", "skipped"]
 
 
@@ -56,10 +70,12 @@ class Mapper:
     """Maps lines in file order, remembering which users it has introduced (bounded by the number
     of customers and anonymous invoices, a few thousand for the full data set).
 
-    ``shift`` is added to every InvoiceDate (local wall time) before the UTC conversion.
+    ``shift`` is added to every InvoiceDate (local wall time) before the UTC conversion;
+    ``emails`` adds :func:`synthetic_email` to each customer's first attributes object.
     """
 
     shift: timedelta = timedelta(0)
+    emails: bool = False
     _countries: dict[str, str | None] = field(default_factory=dict)
     _anonymous: set[str] = field(default_factory=set)
 
@@ -90,12 +106,17 @@ class Mapper:
             if not known or (country is not None and self._countries[line.customer_id] != country):
                 new_customer = not known
                 self._countries[line.customer_id] = country
+                attrs = {**who}
                 if country is not None:
-                    objects.append(("attributes", {**who, "country": country}))
+                    attrs["country"] = country
+                if new_customer and self.emails:
+                    attrs["email"] = synthetic_email(line.customer_id)
+                if len(attrs) > 1:
+                    objects.append(("attributes", attrs))
         elif line.invoice not in self._anonymous:
             self._anonymous.add(line.invoice)
             new_anonymous = True
-            attrs: dict[str, Any] = {**who, "_update_existing_only": False}
+            attrs = {**who, "_update_existing_only": False}
             if country is not None:
                 attrs["country"] = country
             objects.append(("attributes", attrs))

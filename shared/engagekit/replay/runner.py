@@ -201,11 +201,13 @@ def replay(
     batch_size: int = MAX_OBJECTS_PER_ARRAY,
     retry: RetryPolicy | None = None,
     on_progress: Callable[[ReplayProgress], None] | None = None,
+    emails: bool = False,
 ) -> ReplaySummary:
     """Send ``records`` (``(line number, CSV record)``, e.g. from :func:`.source.read_records`).
 
     ``transport`` may be a sequence: one worker per transport sends concurrently, each user's
     objects always through the same worker (:func:`lane_of`), so per-user order is kept.
+    ``emails`` gives every customer a synthetic address (:func:`.mapping.synthetic_email`).
     Returns the :class:`ReplaySummary`. Raises :class:`ReplayAborted` on 401/403/404 or when the API
     stops answering after the retries (``retry``), and ``ValidationError`` for a batch size over 75.
     """
@@ -216,7 +218,7 @@ def replay(
         raise ValidationError("replay needs at least one transport")
     started = time.perf_counter()
     summary = ReplaySummary(shift_days=shift.days)
-    mapper = Mapper(shift=shift)
+    mapper = Mapper(shift=shift, emails=emails)
     sender = _Sender(summary, retry, on_progress)
     lanes = _Lanes(sender, transports) if len(transports) > 1 else None
     batches: list[TrackBatch[int]] = [TrackBatch(max_per_array=batch_size) for _ in transports]
