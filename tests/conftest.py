@@ -19,6 +19,10 @@ DATA_DIR = Path(os.environ.get("ENGAGEKIT_DATA_DIR", ROOT.parent / "shared" / "d
 
 os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 os.environ.setdefault("TZ", "UTC")
+# Outside Lambda there is no X-Ray daemon nor CloudWatch: keep Powertools' tracer and metrics off
+# (the tracer would otherwise open a UDP socket at import, which the unit tier forbids).
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 _TIERS = ("unit", "integration", "infra", "e2e")
 

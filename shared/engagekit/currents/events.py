@@ -85,7 +85,7 @@ class CurrentsEvent(BaseModel):
     Instances are immutable; unknown fields are refused (``extra="forbid"``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     VIEW: ClassVar[str] = ""
 
