@@ -138,6 +138,7 @@ class LocalPlatform:
                 self._check_port(self.api_port, "API", "--port")
                 self._start_moto_server()
             self._provision()
+            self._capture_visibility()
             self._create_admin_key()
             if self.serve_http:
                 self._start_api()
@@ -274,9 +275,49 @@ class LocalPlatform:
                 queue.release_due()
                 while queue.pump():
                     worked = True
+                self._apply_visibility(queue)
             if self.firehose.flush_due():
                 worked = True
             return worked
+
+    def _capture_visibility(self) -> None:
+        """Honor ``ChangeMessageVisibility`` calls of handlers (a retry backoff) on the platform clock.
+
+        A call with a positive timeout is answered here (moto keeps holding the message: the
+        runtime owns visibility) and the queue mapping makes the message visible when the platform
+        clock reaches it, instead of after the queue's visibility timeout. The runtime's own
+        releases (timeout 0) go to moto.
+        """
+        from urllib.parse import parse_qs
+
+        from botocore.awsrequest import AWSResponse
+
+        self._visibility: dict[str, float] = {}
+
+        def capture(params: dict[str, Any], **_: Any) -> Any:
+            body = params.get("body") or b""
+            try:
+                fields = json.loads(body)
+            except ValueError:
+                text = body.decode() if isinstance(body, bytes) else str(body)
+                fields = {k: v[0] for k, v in parse_qs(text).items()}
+            seconds = int(fields.get("VisibilityTimeout") or 0)
+            if seconds <= 0 or "ReceiptHandle" not in fields:
+                return None
+            self._visibility[str(fields["ReceiptHandle"])] = float(seconds)
+            return AWSResponse(params.get("url", ""), 200, {}, None), {}
+
+        aws.client("sqs").meta.events.register("before-call.sqs.ChangeMessageVisibility", capture)
+
+    def _apply_visibility(self, queue: QueueMapping) -> None:
+        if not getattr(self, "_visibility", None):
+            return
+        now = self.clock.now().timestamp()
+        with queue._lock:
+            for message in queue._in_flight:
+                seconds = self._visibility.pop(message.receipt_handle, None)
+                if seconds is not None:
+                    message.visible_at = now + seconds
 
     def _busy(self) -> str | None:
         if any(s.pending() for s in self.streams):

@@ -24,6 +24,9 @@ For the message's recipients, in order:
 
 The message is reported failed (SQS redelivers it after its visibility timeout) when a recipient
 is busy or must be retried; :class:`RetryLater` carries the visibility to set (webhook backoff).
+After the last attempt, transient failures are recorded as terminal ``failed`` outcomes and the
+message is failed once more so SQS moves it to the queue's DLQ (redriving it later is harmless: the
+ledger has the outcomes).
 """
 
 from __future__ import annotations
@@ -162,6 +165,8 @@ class Report:
     busy: int = 0
     retry: int = 0
     skipped: int = 0
+    exhausted: int = 0
+    """Transient failures made terminal on the last attempt: the message then goes to the DLQ."""
 
     @property
     def finished(self) -> bool:
@@ -450,6 +455,7 @@ class _Run:
             reason = delivery.reason or "failed"
             if delivery.outcome == "retry":
                 reason = f"{reason} (after {self.attempt} attempts)"
+                self.report.exhausted += 1
             self.outcome(key, "failed", reason=reason, address=address)
 
     # --- 6. record --------------------------------------------------------------------------------
@@ -529,6 +535,10 @@ def process(svc: SenderService, batch: SendBatch, receive_count: int = 1) -> Rep
         raise RetryLater(
             f"{report.busy} recipients busy, {report.retry} to retry in message {batch.key}", visibility
         )
+    if report.exhausted:
+        # every outcome is recorded (the dispatch can complete); failing the record once more moves
+        # the message to its DLQ (SQS redrive at maxReceiveCount) for operators to inspect
+        raise RetryLater(f"{report.exhausted} recipients failed after the last attempt: to the DLQ", 1)
     return report
 
 

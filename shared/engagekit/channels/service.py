@@ -1,9 +1,9 @@
 """Composition root of the channel senders: one :class:`SenderService` per sender function.
 
-:func:`sender_for` builds (once per container) the service of ``send_email``, ``send_sms``,
-``send_webhook``, ``send_push`` or ``send_in_app`` from :class:`SenderSettings`. :func:`install`
-replaces a function's service in this process — how tests and the bench wrap ports (fault
-injection, fakes) while the handler stays the very code Lambda runs.
+:func:`build_sender` builds the service of ``send_email``, ``send_sms``, ``send_webhook``,
+``send_push`` or ``send_in_app`` from :class:`SenderSettings` (the handler keeps one per container).
+:func:`install` replaces a function's service in this process — how tests and the bench wrap ports
+(fault injection, fakes) while the handler stays the very code Lambda runs.
 
 :func:`record_handler` is the per-SQS-record function the handlers give Powertools'
 ``BatchProcessor``: a :class:`~engagekit.channels.sender.RetryLater` fails only that record
@@ -97,7 +97,6 @@ def build_sender(
 
 
 _installed: dict[str, SenderService] = {}
-_built: dict[str, SenderService] = {}
 _lock = threading.Lock()
 
 
@@ -110,22 +109,10 @@ def install(function: str, service: SenderService | None) -> None:
             _installed[function] = service
 
 
-def sender_for(function: str) -> SenderService:
-    """The service of sender ``function``: the installed one, else built from the environment once."""
+def installed(function: str) -> SenderService | None:
+    """The service installed for ``function``, if any."""
     with _lock:
-        found = _installed.get(function) or _built.get(function)
-        if found is not None:
-            return found
-    built = build_sender(function, load_settings(SenderSettings))
-    with _lock:
-        return _built.setdefault(function, built)
-
-
-def reset() -> None:
-    """Forget built and installed services (the local runtime restarting moto, tests)."""
-    with _lock:
-        _installed.clear()
-        _built.clear()
+        return _installed.get(function)
 
 
 @cache
@@ -148,10 +135,16 @@ def set_visibility(record: Any, seconds: int) -> None:
 
 
 def record_handler(function: str) -> Callable[[Any], None]:
-    """The Powertools record handler of sender ``function`` (module docstring)."""
+    """The Powertools record handler of sender ``function`` (module docstring). The service is
+    built from the environment on first use and kept by the handler (one per container)."""
+    built: list[SenderService] = []
 
     def handle(record: Any) -> None:
-        svc = sender_for(function)
+        svc = installed(function)
+        if svc is None:
+            if not built:
+                built.append(build_sender(function, load_settings(SenderSettings)))
+            svc = built[0]
         count = int(record.attributes.approximate_receive_count or 1)
         try:
             process(svc, SendBatch.decode(record.body), count)
