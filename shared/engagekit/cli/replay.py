@@ -155,6 +155,7 @@ def run(
         ("customers (external_id)", summary.customers),
         ("anonymous shoppers (alias)", summary.anonymous),
         ("purchases", summary.purchases),
+        ("purchase units (quantity N = N purchases)", summary.units),
         ("events (order_cancelled)", summary.events),
         ("attribute updates", summary.attributes),
         ("lines skipped (adjustments)", summary.skipped),

@@ -49,7 +49,9 @@ class ReplayProgress:
 @dataclass
 class ReplaySummary:
     """What was sent. ``customers``/``anonymous`` count distinct users introduced; ``purchases`` and
-    ``events`` count objects sent (a line of over 100 units is several purchases); ``errors`` counts
+    ``events`` count objects sent (a line of over 100 units is several purchases); ``units`` is the
+    sum of the purchases' quantities, the number of purchases Braze counts (braze-api.md §1.1.3) and
+    of ``users.behaviors.Purchase`` events Currents exports; ``errors`` counts
     objects the API refused plus unreadable lines, with up to 10 distinct reasons in
     ``error_reasons``; ``shift_days`` is the applied time shift; ``elapsed_s`` wall seconds."""
 
@@ -58,6 +60,7 @@ class ReplaySummary:
     customers: int = 0
     anonymous: int = 0
     purchases: int = 0
+    units: int = 0
     events: int = 0
     attributes: int = 0
     skipped: int = 0
@@ -81,6 +84,7 @@ class ReplaySummary:
             "customers": self.customers,
             "anonymous": self.anonymous,
             "purchases": self.purchases,
+            "units": self.units,
             "events": self.events,
             "attributes": self.attributes,
             "skipped": self.skipped,
@@ -250,6 +254,8 @@ def replay(
             summary.anonymous += mapped.new_anonymous
             lane = lane_of(line.customer_id or f"invoice:{line.invoice}", len(transports))
             for array, obj in mapped.objects:
+                if array == "purchases":
+                    summary.units += obj["quantity"]
                 if not batches[lane].has_room(array):
                     flush(lane)
                 batches[lane].add(array, obj, line_no)

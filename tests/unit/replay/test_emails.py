@@ -113,3 +113,17 @@ def test_replay_passes_the_option_to_the_mapping() -> None:
     summary = replay(records, sink, emails=True)
     assert summary.attributes == 1
     assert sink.bodies[0]["attributes"][0]["email"] == "customer-17850@example.com"
+
+
+def test_the_summary_counts_purchase_units_as_braze_counts_purchases() -> None:
+    # a line of 250 units is three purchase objects (100 + 100 + 50) and 250 Braze purchases
+    texts = [
+        "536365,85123A,HEART,250,2010-12-01 08:26:00,2.55,17850.0,United Kingdom",
+        "536366,71053,LANTERN,6,2010-12-01 08:28:00,3.39,17850.0,United Kingdom",
+        "C536379,D,Discount,-1,2010-12-01 09:41:00,27.5,14527.0,United Kingdom",
+    ]
+    names = HEADER.strip().split(",")
+    records = [(i + 2, dict(zip(names, t.split(","), strict=True))) for i, t in enumerate(texts)]
+    summary = replay(records, Recorder())
+    assert (summary.purchases, summary.units, summary.events) == (4, 256, 1)
+    assert summary.as_dict()["units"] == 256

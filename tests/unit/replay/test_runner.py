@@ -48,6 +48,7 @@ def test_summary_counts_users_objects_and_skips(tmp_path: Path) -> None:
         "customers": 3,
         "anonymous": 1,
         "purchases": 8,  # 250 units are 3 purchases
+        "units": 366,  # 6 + 250 + 6 + 56 + 24 + 24
         "events": 1,
         "attributes": 4,
         "skipped": 1,
