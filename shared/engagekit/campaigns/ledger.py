@@ -233,8 +233,8 @@ def claimable(entry: Entry | None, now: float) -> bool:
 class InMemoryLedger:
     """:class:`Ledger` in memory with the same conditions (thread-safe), for unit tests and the bench.
 
-    ``requests`` counts the DynamoDB requests the DynamoDB adapter would make (claims, calling
-    marks and outcomes in transactions of 100, receipts in batches of 25/100).
+    ``requests`` counts the DynamoDB requests the DynamoDB adapter would make (one conditional
+    UpdateItem per claim, calling mark and outcome; receipts in batches of 100 reads / 25 writes).
     """
 
     def __init__(self) -> None:
@@ -316,7 +316,7 @@ class InMemoryLedger:
         keys = list(keys)
         out: list[ClaimResult] = []
         with self._lock:
-            self._count("claim", len(keys), 100)
+            self._count("claim", len(keys))
             for key in keys:
                 current = self.entries.get(key)
                 if claimable(current, now):
@@ -346,7 +346,7 @@ class InMemoryLedger:
         entries = list(entries)
         done: set[RecipientKey] = set()
         with self._lock:
-            self._count("mark_calling", len(entries), 100)
+            self._count("mark_calling", len(entries))
             for entry in entries:
                 current = self.entries.get(entry.key)
                 if current is None or current.owner != owner or current.state != "claimed":
@@ -359,7 +359,7 @@ class InMemoryLedger:
         entries = list(entries)
         done: set[RecipientKey] = set()
         with self._lock:
-            self._count("record", len(entries), 100)
+            self._count("record", len(entries))
             for entry in entries:
                 current = self.entries.get(entry.key)
                 if current is None or current.owner != owner:

@@ -4,8 +4,8 @@ Table ``campaigns`` (hash ``pk``, range ``sk``): ``pk`` is the kind (``campaign`
 ``frequency_cap``, ``send_id#<campaign_id>``), ``sk`` the id. The definition is kept as the JSON
 that was PUT (``body``), so ``GET`` returns what was PUT (``engagekit apply`` diffs it), with
 ``created_at``/``updated_at`` (ISO UTC) and ``version`` (bumped only when the body changes: a PUT of
-the same body is a no-op, so ``apply`` is idempotent). Listing one kind is one Query (frequency caps
-are read by every sender, cached for :data:`RULES_CACHE_S`).
+the same body is a no-op, so ``apply`` is idempotent). Listing one kind is one Query: senders read the
+frequency-capping rules once per queue message (one Query per 250 recipients, never stale).
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from engagekit import clock
 from engagekit.dynamo import bind
 
 Kind = Literal["campaign", "frequency_cap"]
-RULES_CACHE_S = 60.0
-"""Senders re-read definitions at most this often (wall seconds); edits apply within a minute."""
+RULES_CACHE_S = 0.0
+"""How long senders may reuse definitions they read (wall seconds): 0, a rule edit applies to the
+next queue message."""
 
 
 @dataclass(frozen=True)

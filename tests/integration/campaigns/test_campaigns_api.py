@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
+from engagekit.campaigns.ledger_dynamo import DynamoLedger
 from engagekit.segments.membership import MembershipStore
 
 from infra.local.runtime import LocalPlatform
@@ -17,6 +19,13 @@ from tests.integration.campaigns.conftest import (
     status,
     track,
     verify_sender,
+)
+from tests.unit.campaigns.test_ledger import (
+    CLAIMS,
+    Case,
+    check_claim,
+    check_history_and_rate,
+    check_take_over,
 )
 
 
@@ -172,3 +181,14 @@ def test_content_cards_land_in_the_inbox_and_sync(platform: LocalPlatform) -> No
     assert card["description"] == "For card-1" and card["title"] == "Hi"
     assert ok(platform, "GET", "/content_cards/sync?external_id=nobody", status=200)["cards"] == []
     assert platform.request("GET", "/content_cards/sync")[0] == 400
+
+
+@pytest.mark.parametrize("case", CLAIMS, ids=lambda c: c.id)
+def test_dynamodb_ledger_claim_rules(platform: LocalPlatform, case: Case) -> None:
+    check_claim(DynamoLedger(platform.refs[("table", "sends", "name")]), case, "dyn-1")
+
+
+def test_dynamodb_ledger_take_over_history_and_rate(platform: LocalPlatform) -> None:
+    ledger = DynamoLedger(platform.refs[("table", "sends", "name")])
+    check_take_over(ledger, "dyn-2")
+    check_history_and_rate(ledger, "dyn-3")
