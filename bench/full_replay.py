@@ -47,6 +47,32 @@ def _rss_mb(pid: int) -> float:
     return round(total / 2**20, 1)
 
 
+def _state(aws_url: str) -> dict[str, Any]:
+    """What the platform holds in memory (moto keeps every table and object in the process): bytes
+    in the lake bucket (the Currents export, gzip) and items per DynamoDB table."""
+    import boto3
+
+    kw: dict[str, Any] = {
+        "endpoint_url": aws_url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "local",
+        "aws_secret_access_key": "local",
+    }
+    s3, ddb = boto3.client("s3", **kw), boto3.client("dynamodb", **kw)
+    objects = lake = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket="lake"):
+        for obj in page.get("Contents", []):
+            objects += 1
+            lake += obj["Size"]
+    items = {}
+    for table in ("profiles", "identities", "memberships", "segment_timers", "sends"):
+        try:
+            items[table] = ddb.describe_table(TableName=table)["Table"].get("ItemCount", 0)
+        except Exception:  # a table this manifest does not have
+            continue
+    return {"lake_objects": objects, "lake_mb": round(lake / 2**20, 1), "items": items}
+
+
 def _wait_healthy(url: str, key: str, timeout_s: float = 180.0) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
@@ -79,6 +105,7 @@ def main(argv: list[str]) -> int:
     path = locate(full=True)
     key = os.environ.get("ENGAGEKIT_API_KEY") or f"ek_bench_{secrets.token_hex(16)}"
     url = f"http://127.0.0.1:{args.port}"
+    aws_url = f"http://127.0.0.1:{args.aws_port}"
     command = [str(ROOT / ".venv" / "bin" / "engagekit"), "local", "--port", str(args.port)]
     command += ["--aws-port", str(args.aws_port)]
     log = open(ROOT / "bench" / "results" / "full_replay.platform.log", "w")  # noqa: SIM115
@@ -108,10 +135,15 @@ def main(argv: list[str]) -> int:
                     rss = _rss_mb(platform.pid)
                 except psutil.Error:
                     return
-                samples.append({"t_s": round(elapsed, 1), "rss_mb": rss, **state})
+                try:
+                    held = _state(aws_url)
+                except Exception as exc:  # a sample must not stop the run
+                    held = {"error": str(exc)[:200]}
+                samples.append({"t_s": round(elapsed, 1), "rss_mb": rss, **state, **held})
                 print(
                     f"{elapsed:7.0f} s  {state['rows']:>7,}/{total:,} lines  {state['requests']:>6,} req  "
-                    f"{state['errors']} err  rss {rss:,.0f} MB",
+                    f"{state['errors']} err  rss {rss:,.0f} MB  lake {held.get('lake_mb', '?')} MB  "
+                    f"profiles {held.get('items', {}).get('profiles', '?')}",
                     flush=True,
                 )
                 if done.wait(args.every):
@@ -133,7 +165,7 @@ def main(argv: list[str]) -> int:
             transport.close()
         wall = time.monotonic() - started
         cpu1 = proc.cpu_times()
-        samples.append({"t_s": round(wall, 1), "rss_mb": _rss_mb(platform.pid), **state})
+        samples.append({"t_s": round(wall, 1), "rss_mb": _rss_mb(platform.pid), **state, **_state(aws_url)})
     finally:
         platform.terminate()
         try:

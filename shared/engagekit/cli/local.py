@@ -76,12 +76,25 @@ def outbox(
     ] = None,
     limit: Annotated[int, typer.Option(help="Show at most this many, newest first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Print each message whole (recipient, subject, body).")
+    ] = False,
 ) -> None:
     """List what the channels sent on the running local platform (email, SMS, push, webhook, in-app)."""
     query = f"?limit={limit}" + (f"&channel={channel}" if channel else "")
     items = _client.call("GET", f"/_local/outbox{query}")["messages"]
     if as_json:
         typer.echo(json.dumps(items, indent=2))
+        return
+    if full:
+        for item in items:
+            detail = item.get("detail") or {}
+            console.rule(f"{item['channel']} to {item['to']}", align="left")
+            if detail.get("subject"):
+                console.print(f"Subject: {detail['subject']}", markup=False, highlight=False)
+            console.print(str(detail.get("body") or item["summary"]), markup=False, highlight=False)
+        if not items:
+            console.print("(nothing sent yet)")
         return
     table = Table("time", "channel", "to", "subject / body")
     for item in items:
