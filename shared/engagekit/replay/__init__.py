@@ -7,7 +7,12 @@
   the CSV, the oracle for tests of what the platform stored.
 """
 
-from engagekit.replay.expected import CustomerTotals, ProductTotals, expected_customers
+from engagekit.replay.expected import (
+    CustomerTotals,
+    ProductTotals,
+    expected_anonymous,
+    expected_customers,
+)
 from engagekit.replay.mapping import ALIAS_LABEL, CANCEL_EVENT, Mapper, synthetic_email
 from engagekit.replay.runner import ReplayAborted, ReplaySummary, replay
 from engagekit.replay.source import DataNotFoundError, locate, read_records
@@ -21,6 +26,7 @@ __all__ = [
     "ProductTotals",
     "ReplayAborted",
     "ReplaySummary",
+    "expected_anonymous",
     "expected_customers",
     "locate",
     "read_records",

@@ -41,7 +41,9 @@ class CustomerTotals:
 
     ``purchase_count`` units over all products, ``revenue`` GBP (rounded to pennies),
     ``first_purchase``/``last_purchase`` aware UTC, ``products`` by StockCode, ``cancellations``
-    cancelled lines (one ``order_cancelled`` event each), ``country`` the last mappable ISO code.
+    cancelled lines (one ``order_cancelled`` event each) with the latest one's time, invoice and
+    StockCode (the event's ``last_properties`` on the profile), ``country`` the last mappable ISO
+    code.
     """
 
     external_id: str
@@ -52,6 +54,8 @@ class CustomerTotals:
     last_purchase: datetime | None = None
     cancellations: int = 0
     last_cancellation: datetime | None = None
+    last_cancelled_invoice: str | None = None
+    last_cancelled_product: str | None = None
     products: dict[str, ProductTotals] = field(default_factory=dict)
 
     def top_products(self, n: int = 3) -> list[str]:
@@ -69,6 +73,25 @@ def expected_customers(
 ) -> dict[str, CustomerTotals]:
     """``{external_id: CustomerTotals}`` for every customer with a line in [date_from, date_to]
     (local InvoiceDate, inclusive) of ``path`` (``.csv`` or ``.csv.gz``)."""
+    return _totals(path, shift_days, date_from, date_to, anonymous=False)
+
+
+def expected_anonymous(
+    path: Path,
+    *,
+    shift_days: int = 0,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict[str, CustomerTotals]:
+    """``{InvoiceNo: CustomerTotals}`` for the anonymous shoppers (lines without CustomerID): one
+    alias-only user per invoice (alias label ``invoice``, docs/import.md), same arithmetic as
+    :func:`expected_customers`; ``external_id`` holds the invoice number."""
+    return _totals(path, shift_days, date_from, date_to, anonymous=True)
+
+
+def _totals(
+    path: Path, shift_days: int, date_from: date | None, date_to: date | None, *, anonymous: bool
+) -> dict[str, CustomerTotals]:
     opener = gzip.open if path.suffix == ".gz" else open
     out: dict[str, CustomerTotals] = {}
     with opener(path, "rt", encoding="utf-8", newline="") as handle:
@@ -77,21 +100,25 @@ def expected_customers(
             if (date_from and local.date() < date_from) or (date_to and local.date() > date_to):
                 continue
             raw_id = rec["CustomerID"].strip()
-            if not raw_id:
+            if bool(raw_id) == anonymous:
                 continue
             qty, price = int(rec["Quantity"]), float(rec["UnitPrice"])
             cancelled = rec["InvoiceNo"].startswith("C")
             if not cancelled and (qty <= 0 or price < 0):
                 continue  # stock adjustments and bad-debt lines are not sent
-            cid = str(int(float(raw_id)))
+            key = rec["InvoiceNo"] if anonymous else str(int(float(raw_id)))
             when = (local + timedelta(days=shift_days)).replace(tzinfo=_LONDON).astimezone(UTC)
-            cust = out.setdefault(cid, CustomerTotals(cid))
+            cust = out.setdefault(key, CustomerTotals(key))
             code = country_code(rec["Country"])
             if code is not None:
                 cust.country = code
             if cancelled:
                 cust.cancellations += 1
-                cust.last_cancellation = max(filter(None, (cust.last_cancellation, when)))
+                if cust.last_cancellation is None or when >= cust.last_cancellation:
+                    # the profile keeps the properties of the latest occurrence; ties: file order
+                    cust.last_cancellation = when
+                    cust.last_cancelled_invoice = rec["InvoiceNo"]
+                    cust.last_cancelled_product = rec["StockCode"].strip()
                 continue
             cust.purchase_count += qty
             cust.revenue = round(cust.revenue + qty * price, 2)
