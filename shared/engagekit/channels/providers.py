@@ -162,7 +162,8 @@ APP_CACHE_S = 300.0
 
 class SnsPushProvider(_Lazy):
     """Push through SNS mobile push: the platform application named ``engagekit-<app_id>``
-    (created by the operator with the APNs/FCM credentials), one platform endpoint per token
+    (created by the operator with the APNs/FCM credentials; the list is re-read every 5 minutes), one
+    platform endpoint per token
     (``CreatePlatformEndpoint`` is idempotent for a token; endpoints cached per container), and
     ``Publish(TargetArn=endpoint, MessageStructure="json")`` with APNs and FCM payloads.
     """
@@ -177,7 +178,7 @@ class SnsPushProvider(_Lazy):
 
     def _app(self, app_id: str) -> tuple[str, Platform] | None:
         with self._lock:
-            if time.monotonic() - self._apps_at > APP_CACHE_S or app_id not in self._apps:
+            if time.monotonic() - self._apps_at > APP_CACHE_S:
                 apps: dict[str, tuple[str, Platform]] = {}
                 for page in self.client.get_paginator("list_platform_applications").paginate():
                     for app in page.get("PlatformApplications", []):
