@@ -139,6 +139,7 @@ class LocalPlatform:
                 self._start_moto_server()
             self._provision()
             self._capture_visibility()
+            self._emulate_ses_events()
             self._create_admin_key()
             if self.serve_http:
                 self._start_api()
@@ -308,6 +309,68 @@ class LocalPlatform:
             return AWSResponse(params.get("url", ""), 200, {}, None), {}
 
         aws.client("sqs").meta.events.register("before-call.sqs.ChangeMessageVisibility", capture)
+
+    def _emulate_ses_events(self, queue: str = "ses_feedback") -> None:
+        """SES event publishing, which moto lacks: every SES v2 ``SendEmail`` made with a
+        configuration set puts the events SES would publish through SNS on the ``queue`` the
+        manifest declares — Delivery, or for SES mailbox-simulator addresses a permanent Bounce
+        (``bounce@simulator.amazonses.com``) or a Delivery then a Complaint
+        (``complaint@simulator.amazonses.com``) — with the message's tags, as SNS envelopes.
+        """
+        if ("queue", queue, "url") not in self.refs:
+            return
+        url = self.refs[("queue", queue, "url")]
+
+        def keep(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            context["engagekit_ses_params"] = dict(params)
+
+        def publish(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            params = context.get("engagekit_ses_params") or {}
+            if not params.get("ConfigurationSetName") or "MessageId" not in parsed:
+                return
+            now = clock_mod.utc_iso(self.clock.now())
+            to = list(params.get("Destination", {}).get("ToAddresses", []))
+            mail = {
+                "timestamp": now,
+                "messageId": parsed["MessageId"],
+                "source": params.get("FromEmailAddress", ""),
+                "destination": to,
+                "tags": {t["Name"]: [t["Value"]] for t in params.get("EmailTags", [])},
+            }
+            events: list[dict[str, Any]] = []
+            for address in to:
+                if address.startswith("bounce@simulator.amazonses.com"):
+                    recipient = {"emailAddress": address, "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
+                    events.append(
+                        {
+                            "eventType": "Bounce",
+                            "bounce": {
+                                "bounceType": "Permanent",
+                                "bouncedRecipients": [recipient],
+                                "timestamp": now,
+                            },
+                        }
+                    )
+                    continue
+                events.append(
+                    {"eventType": "Delivery", "delivery": {"recipients": [address], "timestamp": now}}
+                )
+                if address.startswith("complaint@simulator.amazonses.com"):
+                    complained = [{"emailAddress": address}]
+                    events.append(
+                        {
+                            "eventType": "Complaint",
+                            "complaint": {"complainedRecipients": complained, "timestamp": now},
+                        }
+                    )
+            sqs = aws.client("sqs")
+            for event in events:
+                envelope = {"Type": "Notification", "Message": json.dumps({**event, "mail": mail})}
+                sqs.send_message(QueueUrl=url, MessageBody=json.dumps(envelope))
+
+        ses = aws.client("sesv2")
+        ses.meta.events.register("provide-client-params.sesv2.SendEmail", keep)
+        ses.meta.events.register("after-call.sesv2.SendEmail", publish)
 
     def _apply_visibility(self, queue: QueueMapping) -> None:
         if not getattr(self, "_visibility", None):

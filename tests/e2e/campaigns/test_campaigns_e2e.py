@@ -132,6 +132,39 @@ def test_campaign_definitions_over_http(http: Http) -> None:
     assert http.call("GET", "/campaigns/nope")[0] == 404
 
 
+def test_engagekit_apply_manages_campaigns_and_caps(
+    platform: LocalPlatform, http: Http, tmp_path: Any
+) -> None:
+    from engagekit.cli import app
+    from typer.testing import CliRunner
+
+    files = [
+        {
+            "kind": "frequency_cap",
+            "id": "e2e-apply-cap",
+            "channel": "sms",
+            "limit": 1,
+            "window": {"amount": 2, "unit": "days"},
+        },
+        {
+            "kind": "campaign",
+            "id": "e2e-apply",
+            "name": "Applied",
+            "tags": ["a"],
+            "messages": {"email": EMAIL},
+        },
+    ]
+    (tmp_path / "defs.json").write_text(json.dumps(files))
+    env = {"ENGAGEKIT_API_URL": platform.api_url, "ENGAGEKIT_API_KEY": platform.api_key or ""}
+    first = CliRunner().invoke(app, ["apply", str(tmp_path)], env=env)
+    assert first.exit_code == 0, first.output
+    assert ok(http, "GET", "/campaigns/e2e-apply", status=200)["tags"] == ["a"]
+    assert ok(http, "GET", "/frequency_caps/e2e-apply-cap", status=200)["limit"] == 1
+    again = CliRunner().invoke(app, ["apply", str(tmp_path)], env=env)
+    assert again.exit_code == 0, again.output
+    assert ok(http, "GET", "/campaigns/e2e-apply", status=200)["version"] == 1
+
+
 def test_trigger_send_properties_attributes_dedupe_and_abort(http: Http) -> None:
     track(
         http,
