@@ -31,10 +31,16 @@ def run_due(svc: CampaignsService) -> dict[str, Any]:
     """
     fired = held = 0
     failed: list[str] = []
+    seen: set[str] = set()  # the due index is eventually consistent: an item may show up again
     while fired + held < MAX_ITEMS_PER_RUN:
-        items = svc.schedules.due(clock.now(), PAGE)
+        items = [
+            i
+            for i in svc.schedules.due(clock.now(), PAGE)
+            if (i.schedule_id if isinstance(i, ScheduleRecord) else i.hold_id) not in seen
+        ]
         if not items:
             break
+        seen.update(i.schedule_id if isinstance(i, ScheduleRecord) else i.hold_id for i in items)
         holds: dict[str, list[Hold]] = defaultdict(list)
         for item in items:
             if isinstance(item, ScheduleRecord):
