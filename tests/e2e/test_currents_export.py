@@ -8,9 +8,11 @@ every line actually exported to the lake bucket, read raw from S3.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -229,11 +231,86 @@ def test_platform_not_running_is_a_one_line_error(platform: LocalPlatform, tmp_p
     assert err.count("\n") == 1 and err.startswith(f"error: no engagekit at http://127.0.0.1:{port}")
 
 
-def test_message_events_are_queryable_once(platform: LocalPlatform) -> None:
+def finished(http: Http, dispatch_id: str, timeout_s: float = 30.0) -> dict[str, Any]:
+    """``GET /dispatches/{id}`` once complete: the platform's own record of the send outcomes."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        code, _, out = http.call("GET", f"/dispatches/{dispatch_id}")
+        if code == 200 and out.get("status") == "complete":
+            assert isinstance(out, dict)
+            return out
+        time.sleep(0.1)
+    raise AssertionError(f"dispatch {dispatch_id} did not complete in {timeout_s} s")
+
+
+def test_message_events_are_queryable_once(
+    platform: LocalPlatform, http: Http, accepted: dict[str, Any], tmp_path: Path
+) -> None:
     routes = {route.route_key for route, _ in MANIFEST.routes()}
     if SEND_ROUTE not in routes:
         pytest.skip(f"message sends are not built yet: {SEND_ROUTE} is not in infra/manifest.py (issue 6)")
-    pytest.fail(
-        f"{SEND_ROUTE} exists now: send messages here and check email_sends/deliveries/aborts "
-        "like the behaviour events above (issue 7's e2e is not complete without it)"
+    # given a verified sender, an email campaign whose template aborts for one user, and the
+    # tracked users (USERS[-1] deleted: not resolved, no message; an unknown id: ignored)
+    ses = platform.client("sesv2")
+    with contextlib.suppress(ses.exceptions.AlreadyExistsException):
+        ses.create_email_identity(EmailIdentity="example.com")
+    email = {
+        "from": "Shop <news@example.com>",
+        "subject": "Hi {{${user_id}}}",
+        "body": "{% if ${user_id} == 'cur-03' %}{% abort_message('no offer for cur-03') %}{% endif %}"
+        "<p>{{api_trigger_properties.${offer}}} for {{${user_id}}}</p>",
+    }
+    status, _, out = http.call(
+        "PUT", "/campaigns/cur-email", {"name": "Currents e2e", "messages": {"email": email}}
     )
+    assert status == 200, out
+    recipients = [{"external_user_id": u} for u in [*USERS, "cur-unknown"]]
+    # when the campaign is sent through the API, and a content card through /messages/send
+    trigger = {
+        "campaign_id": "cur-email",
+        "trigger_properties": {"offer": "10% off"},
+        "recipients": recipients,
+    }
+    by_email = finished(http, post(http, SEND_ROUTE.split()[1], trigger)["dispatch_id"])
+    card = {"content_card": {"title": "Hi", "description": "For {{${user_id}}}"}}
+    by_card = finished(
+        http, post(http, "/messages/send", {"external_user_ids": USERS[:3], "messages": card})["dispatch_id"]
+    )
+    # then the platform's outcomes are: 10 emails sent, 1 aborted (cur-03), 3 cards sent
+    assert (by_email["target"], by_email["counts"]) == (11, {"sent": 10, "aborted": 1})
+    assert (by_card["target"], by_card["counts"]) == (3, {"sent": 3})
+    # and the analyst finds exactly those, once each (the command flushes Firehose first)
+    sends = rows(
+        platform, tmp_path, "SELECT id, external_user_id, dispatch_id, email_address FROM email_sends"
+    )
+    aborts = rows(
+        platform,
+        tmp_path,
+        "SELECT id, external_user_id, dispatch_id, abort_type, abort_log FROM email_aborts",
+    )
+    cards = rows(platform, tmp_path, "SELECT id, external_user_id, dispatch_id FROM content_card_sends")
+    sent_to = sorted(u for u in USERS[:-1] if u != "cur-03")
+    assert (
+        sorted(r["external_user_id"] for r in sends if r["dispatch_id"] == by_email["dispatch_id"]) == sent_to
+    )
+    assert all(r["email_address"] == f"{r['external_user_id']}@example.com" for r in sends)
+    assert [
+        (r["external_user_id"], r["abort_type"], r["abort_log"])
+        for r in aborts
+        if r["dispatch_id"] == by_email["dispatch_id"]
+    ] == [("cur-03", "liquid_abort_message", "no offer for cur-03")]
+    assert (
+        sorted(r["external_user_id"] for r in cards if r["dispatch_id"] == by_card["dispatch_id"])
+        == USERS[:3]
+    )
+    # each message event is one exported id: as many distinct ids in the raw lake as rows in the views
+    raw: dict[str, set[str]] = {}
+    for line in exported_lines(platform):
+        raw.setdefault(line["event_type"], set()).add(line["id"])
+    for event_type, got in (
+        ("users.messages.email.Send", sends),
+        ("users.messages.email.Abort", aborts),
+        ("users.messages.contentcard.Send", cards),
+    ):
+        assert len({r["id"] for r in got}) == len(got), event_type
+        assert raw[event_type] == {r["id"] for r in got}, event_type
