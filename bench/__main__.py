@@ -4,6 +4,12 @@ Writes ``bench/results/latest.json`` (everything, with the machine described) an
 ``docs/benchmarks.md`` (a readable report). Each module compares its figures with a floor or a
 peer measured in the same run; nothing here asserts a timing.
 
+The report keeps what is written by hand: ``docs/benchmarks-notes.md`` (machine, commands, how to
+read the cost model) is copied into it verbatim after the header, and the last full-data-set replay
+(``bench/results/full_replay.json``, written by ``python -m bench.full_replay``, which takes 30-60
+minutes and is not part of ``make bench``) is summarized. ``bench_cost`` runs last and receives the
+other modules' results of the same run (a module whose ``run`` takes ``results``).
+
     python -m bench                 # all modules
     python -m bench runtime users   # only bench_runtime and bench_users
 """
@@ -11,6 +17,7 @@ peer measured in the same run; nothing here asserts a timing.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import platform
@@ -24,6 +31,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 REPORT = ROOT / "docs" / "benchmarks.md"
+NOTES = ROOT / "docs" / "benchmarks-notes.md"
+FULL_REPLAY = ROOT / "bench" / "results" / "full_replay.json"
+LAST = ("bench_cost",)  # modules that read the others' results: run after them
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def machine() -> dict[str, Any]:
@@ -32,7 +52,7 @@ def machine() -> dict[str, Any]:
     return {
         "cores": os.cpu_count(),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": _cpu_model(),
         "python": sys.version.split()[0],
         "os": platform.platform(),
     }
@@ -42,7 +62,7 @@ def modules(selected: list[str]) -> list[str]:
     names = sorted(p.stem for p in (ROOT / "bench").glob("bench_*.py"))
     if selected:
         names = [n for n in names if n.removeprefix("bench_") in selected or n in selected]
-    return names
+    return sorted(names, key=lambda n: n in LAST)
 
 
 def _flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
@@ -72,17 +92,105 @@ def render(report: dict[str, Any]) -> str:
         "Numbers move with the machine's load; the ratios are what to read.",
         "",
     ]
+    if NOTES.exists():
+        lines += [NOTES.read_text().strip(), ""]
+    if FULL_REPLAY.exists():
+        lines += full_replay_section(json.loads(FULL_REPLAY.read_text()))
+    cost = report["modules"].get("bench_cost")
+    if cost and "error" not in cost and "skipped" not in cost:
+        lines += cost_section(cost)
     for name, result in report["modules"].items():
         lines += [f"## {name}", ""]
         if "error" in result:
             lines += ["```", result["error"].strip()[-2000:], "```", ""]
             continue
-        lines += [f"_{result.get('_seconds', '?')} s wall_", "", "| figure | value |", "|---|---|"]
+        lines += [
+            f"_{result.get('_seconds', '?')} s wall · reproduce: `python -m bench.{name}`_",
+            "",
+            "| figure | value |",
+            "|---|---|",
+        ]
         rows: list[tuple[str, str]] = []
         _flatten("", {k: v for k, v in result.items() if k != "_seconds"}, rows)
         lines += [f"| `{k}` | {v} |" for k, v in rows]
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _results_so_far(report: dict[str, Any]) -> dict[str, Any]:
+    """This run's module results, completed by the previous run's for modules not run now."""
+    previous: dict[str, Any] = {}
+    if RESULTS.exists():
+        previous = json.loads(RESULTS.read_text()).get("modules", {})
+    return {**previous, **report["modules"]}
+
+
+def full_replay_section(r: dict[str, Any]) -> list[str]:
+    """The last full-data-set replay (bench/results/full_replay.json), as written by bench.full_replay."""
+    rss = r.get("rss_mb", {})
+    last = (r.get("samples") or [{}])[-1]
+    state = f"{last.get('lake_mb', '?')} MB of Currents in the lake, {last.get('items', {})}" if last else ""
+    done = "finished" if r.get("finished") else f"stopped ({r.get('stopped')})"
+    return [
+        "## The full data set through `engagekit local`",
+        "",
+        f"_Measured {r.get('started_at')} · reproduce: `{r.get('command')}` "
+        f"(what `{r.get('equivalent_cli')}` does, with RSS sampled every {r.get('sample_every_s')} s)_",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| lines sent / in the file | {r.get('lines_sent', 0):,} / {r.get('lines_in_file', 0):,} ({done}) |",
+        f"| wall time | {r.get('wall_s')} s ({r.get('wall_min')} min) |",
+        f"| lines per second | {r.get('lines_per_s')} |",
+        f"| `/users/track` requests | {r.get('requests', 0):,} |",
+        f"| errors | {r.get('errors')} |",
+        f"| platform CPU seconds | {r.get('platform_cpu_s')} |",
+        f"| platform RSS first / max / last (MB) | {rss.get('first')} / {rss.get('max')} / "
+        f"{rss.get('last')} |",
+        f"| RSS mean, second quarter → last quarter (MB) | {rss.get('mean_second_quarter')} → "
+        f"{rss.get('mean_last_quarter')} ({rss.get('growth_last_vs_second_quarter_pct')} %) |",
+        f"| data held in the process at the end | {state} |",
+        "",
+    ]
+
+
+def cost_section(cost: dict[str, Any]) -> list[str]:
+    """The cost model of bench_cost as two readable tables."""
+    from bench.bench_cost import PRICES
+
+    tracked, messages = cost["tracked_events"], cost["messages"]
+    per_event, per_message = tracked["per_1m_events"], messages["per_1m_messages"]
+    amortized = messages.get("per_1m_messages_at_100k_broadcasts") or {}
+    lines = [
+        "## Cost model: AWS requests and dollars per million",
+        "",
+        f"_Counted in this run by `python -m bench.bench_cost`; prices: {cost.get('prices_as_of')}_",
+        "",
+        f"- tracked events: {tracked['workload']};",
+        f"- messages: {messages['workload']} ({messages['messages_sent']} sent).",
+        "",
+        "| line | unit price | per 1M tracked events | USD | per 1M messages (255-user broadcasts) | USD |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, p in PRICES.items():
+        e, m = per_event["lines"][key], per_message["lines"][key]
+        lines.append(
+            f"| `{key}` | {p['source']} | {e['per_1m']:,} | {e['usd']:.4f} | {m['per_1m']:,} "
+            f"| {m['usd']:.4f} |"
+        )
+    lines.append(
+        f"| **total** | | | **{per_event['usd_total']:.2f}** | | **{per_message['usd_total']:.2f}** |"
+    )
+    if amortized:
+        lines += [
+            "",
+            f"In broadcasts of 100,000 recipients (bench_sends, same run), the dispatch's fixed part is "
+            f"amortized: {amortized['sqs_request']:,} SQS requests and {amortized['sfn_transition']:,} state "
+            f"transitions per million messages, **{amortized['usd_total']:.2f} USD per million messages** "
+            "(every other line as above).",
+        ]
+    lines.append("")
+    return lines
 
 
 def main(argv: list[str]) -> int:
@@ -96,7 +204,11 @@ def main(argv: list[str]) -> int:
         print(f"== {name}", flush=True)
         started = time.perf_counter()
         try:
-            result = importlib.import_module(f"bench.{name}").run()
+            fn = importlib.import_module(f"bench.{name}").run
+            if "results" in inspect.signature(fn).parameters:
+                result = fn(results=_results_so_far(report))
+            else:
+                result = fn()
         except Exception:
             result = {"error": traceback.format_exc()}
         result["_seconds"] = round(time.perf_counter() - started, 1)
