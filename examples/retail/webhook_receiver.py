@@ -6,6 +6,7 @@ sends, answers 200. Standard library only; listens on 127.0.0.1 (port 9000, or t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,10 +37,8 @@ def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 9000
     server = ThreadingHTTPServer(("127.0.0.1", port), Receiver)
     print(f"webhook receiver on http://127.0.0.1:{port} (Ctrl-C stops)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
