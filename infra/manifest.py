@@ -12,6 +12,7 @@ from infra.spec import (
     Access,
     Bucket,
     DeliveryStream,
+    EmailConfigurationSet,
     Function,
     Gsi,
     HttpTrigger,
@@ -372,6 +373,9 @@ CAMPAIGNS_QUEUES = (
     # SES configuration-set events (via SNS) for the ses_feedback consumer.
     Queue("ses_feedback", visibility_timeout_s=180, max_receive_count=5),
 )
+# The SES configuration set of every email send (send_email's SES_CONFIGURATION_SET names it): SES
+# publishes its events to an SNS topic that delivers them to ses_feedback as SNS envelopes.
+EMAIL_CONFIGURATION_SETS = (EmailConfigurationSet("engagekit", feedback_queue="ses_feedback"),)
 CAMPAIGNS_STATE_MACHINES = (
     StateMachine(
         "send_run",
@@ -575,5 +579,6 @@ MANIFEST = Manifest(
     delivery_streams=DELIVERY_STREAMS,
     state_machines=(*STATE_MACHINES, *CAMPAIGNS_STATE_MACHINES),
     functions=(*FUNCTIONS, *USERS_FUNCTIONS, *TEMPLATES_FUNCTIONS, *SEGMENTS_FUNCTIONS, *CAMPAIGNS_FUNCTIONS),
+    email_configuration_sets=EMAIL_CONFIGURATION_SETS,
 )
 MANIFEST.validate()

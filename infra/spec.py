@@ -9,8 +9,9 @@ Units are in the names: ``*_s`` seconds, ``*_mb`` megabytes (Lambda memory), ``*
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 AttrType = Literal["S", "N", "B"]
 StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
@@ -213,6 +214,57 @@ class Function:
         return f"functions/{self.name}"
 
 
+SesEventType = Literal[
+    "SEND",
+    "REJECT",
+    "BOUNCE",
+    "COMPLAINT",
+    "DELIVERY",
+    "OPEN",
+    "CLICK",
+    "RENDERING_FAILURE",
+    "DELIVERY_DELAY",
+    "SUBSCRIPTION",
+]
+"""SES event types a configuration set can publish (SES v2 ``EventType``; CloudFormation
+``MatchingEventTypes``). The ``eventType`` field of a published event spells them ``Delivery``,
+``Bounce``, ``Rendering Failure``, ``DeliveryDelay``, ..."""
+SES_EVENT_TYPES: tuple[SesEventType, ...] = get_args(SesEventType)
+_SES_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class EmailConfigurationSet:
+    """An SES configuration set whose ``events`` reach ``feedback_queue`` through an SNS topic.
+
+    Its physical name is ``name`` in both targets (SES v2 ``SendEmail`` names it in
+    ``ConfigurationSetName``, so senders get it as a literal; SES names are unique per account and
+    region: at most 64 of ``A-Z a-z 0-9 _ -``). SES publishes each event type in ``events`` to the
+    topic, and the topic delivers to the queue: as the SNS envelope (``Type: Notification``, the SES
+    event JSON in ``Message``) unless ``raw_message_delivery``. ``tls_required`` makes SES deliver
+    only over TLS (``TlsPolicy REQUIRE``: mail to a server without STARTTLS bounces);
+    ``reputation_metrics`` publishes the set's bounce and complaint rates to CloudWatch.
+    """
+
+    name: str
+    feedback_queue: str
+    events: tuple[SesEventType, ...] = ("DELIVERY", "BOUNCE", "COMPLAINT", "OPEN", "CLICK", "SUBSCRIPTION")
+    tls_required: bool = True
+    reputation_metrics: bool = True
+    raw_message_delivery: bool = False
+
+    def check(self) -> None:
+        """Raise ``ValueError`` for a name SES refuses or an empty, unknown or repeated event type."""
+        if not _SES_NAME.fullmatch(self.name):
+            raise ValueError(f"email configuration set {self.name!r}: 1-64 of A-Z a-z 0-9 _ - (SES)")
+        unknown = [e for e in self.events if e not in SES_EVENT_TYPES]
+        if not self.events or unknown or len(set(self.events)) != len(self.events):
+            raise ValueError(
+                f"email configuration set {self.name}: events must be distinct SES event types "
+                f"{SES_EVENT_TYPES}, got {self.events}"
+            )
+
+
 @dataclass(frozen=True)
 class Manifest:
     tables: tuple[Table, ...] = ()
@@ -221,6 +273,7 @@ class Manifest:
     delivery_streams: tuple[DeliveryStream, ...] = ()
     state_machines: tuple[StateMachine, ...] = ()
     functions: tuple[Function, ...] = ()
+    email_configuration_sets: tuple[EmailConfigurationSet, ...] = ()
 
     def table(self, name: str) -> Table:
         return _one(self.tables, name)
@@ -237,6 +290,9 @@ class Manifest:
     def state_machine(self, name: str) -> StateMachine:
         return _one(self.state_machines, name)
 
+    def email_configuration_set(self, name: str) -> EmailConfigurationSet:
+        return _one(self.email_configuration_sets, name)
+
     def routes(self) -> list[tuple[Route, Function]]:
         """Every HTTP route with the function that serves it."""
         return [
@@ -248,7 +304,8 @@ class Manifest:
         ]
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the first dangling reference, duplicate name or route."""
+        """Raise ``ValueError`` naming the first dangling reference, duplicate name or route, or an
+        email configuration set SES would refuse (:meth:`EmailConfigurationSet.check`)."""
         kinds: dict[str, set[str]] = {
             "table": {t.name for t in self.tables},
             "queue": {q.name for q in self.queues},
@@ -264,6 +321,7 @@ class Manifest:
             self.delivery_streams,
             self.state_machines,
             self.functions,
+            self.email_configuration_sets,
         ):
             names = [r.name for r in group]
             dupes = {n for n in names if names.count(n) > 1}
@@ -281,6 +339,9 @@ class Manifest:
 
         for d in self.delivery_streams:
             need("bucket", d.bucket, f"delivery stream {d.name}")
+        for cs in self.email_configuration_sets:
+            cs.check()
+            need("queue", cs.feedback_queue, f"email configuration set {cs.name}")
         for s in self.state_machines:
             for _, ref in s.substitutions:
                 need(ref.kind, ref.name, f"state machine {s.name}")
@@ -301,7 +362,7 @@ class Manifest:
                     need("queue", trig.queue, f"function {fn.name} queue trigger")
 
 
-_R = TypeVar("_R", Table, Queue, Function, DeliveryStream, StateMachine)
+_R = TypeVar("_R", Table, Queue, Function, DeliveryStream, StateMachine, EmailConfigurationSet)
 
 
 def _one(items: tuple[_R, ...], name: str) -> _R:

@@ -23,6 +23,7 @@ STATE_MACHINES: Final = "StateMachines"
 FUNCTIONS: Final = "Functions"
 TRIGGERS: Final = "Triggers"
 ANALYTICS: Final = "Analytics"  # Glue + Athena over the Currents lake (derived, constructs/analytics.py)
+EMAIL: Final = "Email"  # SES configuration sets, their SNS topics and KMS keys (constructs/email.py)
 
 # --- children of a manifest resource's construct ---------------------------------------------
 DLQ_SUFFIX: Final = "-dlq"  # a queue's DLQ is the sibling construct "<name>-dlq" (spec.Queue.dlq_name)
@@ -39,6 +40,10 @@ GLUE_DATABASE: Final = "Database"  # Analytics/Database; its tables are Analytic
 GLUE_TABLES: Final = "Tables"
 ATHENA_RESULTS_BUCKET: Final = "Results"  # Analytics/Results: the workgroup's query results
 ATHENA_WORKGROUP: Final = "WorkGroup"
+EMAIL_CONFIGURATION_SET: Final = "ConfigurationSet"  # Email/<name>/ConfigurationSet
+EMAIL_EVENT_DESTINATION: Final = "Feedback"  # Email/<name>/ConfigurationSet/Feedback: SNS destination
+EMAIL_EVENTS_TOPIC: Final = "Events"  # Email/<name>/Events: the SNS topic SES publishes to
+EMAIL_EVENTS_KEY: Final = "EventsKey"  # Email/<name>/EventsKey: the topic's KMS key
 
 # --- defaults set once for every function (AWS Lambda settings) ------------------------------
 LAMBDA_HANDLER: Final = "handler.handler"  # functions/<name>/handler.py exposes handler(event, context)

@@ -14,6 +14,7 @@ from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 
 from infra.cdk import nag
+from infra.cdk.constructs.email import configuration_set_arn
 from infra.cdk.errors import SynthError
 from infra.cdk.registry import Resources
 from infra.spec import Access, Manifest
@@ -138,9 +139,12 @@ def _resources(
         raise SynthError(f"access to unknown {access.kind} {name!r}") from exc
     stack = Stack.of(scope)
     if access.kind == "ses":
+        # SES v2 SendEmail authorizes the identity and, when the call names one, the configuration
+        # set: a sender may use the manifest's configuration sets (and no other).
         arn = stack.format_arn(service="ses", resource="identity", resource_name=name)
+        sets = [configuration_set_arn(stack, cs.name) for cs in manifest.email_configuration_sets]
         printed = f"arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/{name}"
-        return [arn], ([Wildcard(printed, nag.SES_IDENTITY_WILDCARD)] if "*" in name else [])
+        return [arn, *sets], ([Wildcard(printed, nag.SES_IDENTITY_WILDCARD)] if "*" in name else [])
     if name == "*":  # sns publish to phone numbers (SMS)
         return ["*"], [Wildcard("*", nag.SNS_SMS_WILDCARD)]
     arn = stack.format_arn(service="sns", resource=name, arn_format=ArnFormat.NO_RESOURCE_NAME)

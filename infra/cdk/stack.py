@@ -12,6 +12,7 @@ from infra.cdk import constants as C
 from infra.cdk.constructs.analytics import Analytics
 from infra.cdk.constructs.buckets import Buckets
 from infra.cdk.constructs.delivery_streams import DeliveryStreams
+from infra.cdk.constructs.email import EmailConfigurationSets
 from infra.cdk.constructs.functions import Functions
 from infra.cdk.constructs.queues import Queues
 from infra.cdk.constructs.state_machines import StateMachines
@@ -24,8 +25,9 @@ from infra.spec import Manifest
 class EngagekitStack(Stack):
     """Everything in ``manifest``, built in dependency order.
 
-    Data resources first (tables, queues, buckets, delivery streams, and the Currents query layer
-    derived from the ``currents`` stream), then functions without their
+    Data resources first (tables, queues, buckets, delivery streams, SES configuration sets with
+    their event topics into their queues, and the Currents query layer derived from the
+    ``currents`` stream), then functions without their
     environment, then state machines (their ASL may name functions), then each function's
     environment and grants (they may name state machines), then triggers.
     """
@@ -46,6 +48,7 @@ class EngagekitStack(Stack):
         queues = Queues(self, C.QUEUES, manifest.queues)
         buckets = Buckets(self, C.BUCKETS, manifest.buckets)
         streams = DeliveryStreams(self, C.DELIVERY_STREAMS, manifest.delivery_streams, buckets.by_name)
+        EmailConfigurationSets(self, C.EMAIL, manifest.email_configuration_sets, queues.by_name)
         for stream in manifest.delivery_streams:  # the query layer is derived, not declared
             if stream.name == C.CURRENTS_STREAM:
                 lake = buckets.by_name[stream.bucket]

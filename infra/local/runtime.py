@@ -38,7 +38,7 @@ from infra.local.event_sources import QueueMapping, Scheduler, StreamMapping
 from infra.local.firehose import FirehoseEmulator
 from infra.local.http_api import Router, make_server
 from infra.local.lambdas import ACCOUNT_ID, REGION, HandlerRegistry, Lane
-from infra.spec import Manifest, QueueTrigger, Ref, ScheduleTrigger, StreamTrigger
+from infra.spec import EmailConfigurationSet, Manifest, QueueTrigger, Ref, ScheduleTrigger, StreamTrigger
 
 log = logging.getLogger("engagekit.local")
 ROOT = Path(__file__).resolve().parents[2]
@@ -310,63 +310,39 @@ class LocalPlatform:
 
         aws.client("sqs").meta.events.register("before-call.sqs.ChangeMessageVisibility", capture)
 
-    def _emulate_ses_events(self, queue: str = "ses_feedback") -> None:
-        """SES event publishing, which moto lacks: every SES v2 ``SendEmail`` made with a
-        configuration set puts the events SES would publish through SNS on the ``queue`` the
-        manifest declares — Delivery, or for SES mailbox-simulator addresses a permanent Bounce
-        (``bounce@simulator.amazonses.com``) or a Delivery then a Complaint
-        (``complaint@simulator.amazonses.com``) — with the message's tags, as SNS envelopes.
+    def _emulate_ses_events(self) -> None:
+        """SES event publishing, which moto lacks, for the manifest's email configuration sets.
+
+        Every SES v2 ``SendEmail`` naming a declared configuration set publishes, to that set's SNS
+        topic (provisioned by :meth:`_provision_email`), the events SES would and the set declares:
+        ``Send`` when declared, then per recipient a ``Delivery``, or for SES mailbox-simulator
+        addresses a permanent ``Bounce`` (``bounce@simulator.amazonses.com``) or a ``Delivery`` then
+        a ``Complaint`` (``complaint@simulator.amazonses.com``), with the message's tags plus SES's
+        own ``ses:*`` tags. moto's SNS delivers them to the feedback queue as SNS does: the
+        ``Notification`` envelope, or the bare event with raw message delivery. Opens, clicks and
+        unsubscribes need a real mailbox and are not emulated. A send naming an undeclared set
+        publishes nothing (SES itself would refuse it: no such configuration set).
         """
-        if ("queue", queue, "url") not in self.refs:
+        sets = {cs.name: cs for cs in self.manifest.email_configuration_sets}
+        if not sets:
             return
-        url = self.refs[("queue", queue, "url")]
 
         def keep(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
             context["engagekit_ses_params"] = dict(params)
 
         def publish(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
             params = context.get("engagekit_ses_params") or {}
-            if not params.get("ConfigurationSetName") or "MessageId" not in parsed:
+            spec = sets.get(str(params.get("ConfigurationSetName") or ""))
+            if spec is None or "MessageId" not in parsed:
+                if params.get("ConfigurationSetName") and spec is None:
+                    log.warning(
+                        "SES configuration set %s is not in the manifest", params["ConfigurationSetName"]
+                    )
                 return
-            now = clock_mod.utc_iso(self.clock.now())
-            to = list(params.get("Destination", {}).get("ToAddresses", []))
-            mail = {
-                "timestamp": now,
-                "messageId": parsed["MessageId"],
-                "source": params.get("FromEmailAddress", ""),
-                "destination": to,
-                "tags": {t["Name"]: [t["Value"]] for t in params.get("EmailTags", [])},
-            }
-            events: list[dict[str, Any]] = []
-            for address in to:
-                if address.startswith("bounce@simulator.amazonses.com"):
-                    recipient = {"emailAddress": address, "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
-                    events.append(
-                        {
-                            "eventType": "Bounce",
-                            "bounce": {
-                                "bounceType": "Permanent",
-                                "bouncedRecipients": [recipient],
-                                "timestamp": now,
-                            },
-                        }
-                    )
-                    continue
-                events.append(
-                    {"eventType": "Delivery", "delivery": {"recipients": [address], "timestamp": now}}
-                )
-                if address.startswith("complaint@simulator.amazonses.com"):
-                    complained = [{"emailAddress": address}]
-                    events.append(
-                        {
-                            "eventType": "Complaint",
-                            "complaint": {"complainedRecipients": complained, "timestamp": now},
-                        }
-                    )
-            sqs = aws.client("sqs")
-            for event in events:
-                envelope = {"Type": "Notification", "Message": json.dumps({**event, "mail": mail})}
-                sqs.send_message(QueueUrl=url, MessageBody=json.dumps(envelope))
+            topic = self.refs[("email_configuration_set", spec.name, "topic_arn")]
+            sns = aws.client("sns")
+            for event in _ses_events(spec, params, parsed["MessageId"], self.clock.now()):
+                sns.publish(TopicArn=topic, Message=json.dumps(event))
 
         ses = aws.client("sesv2")
         ses.meta.events.register("provide-client-params.sesv2.SendEmail", keep)
@@ -628,6 +604,46 @@ class LocalPlatform:
         """The local value of a manifest reference (a name, an ARN or a queue URL)."""
         return self.refs[(ref.kind, ref.name, ref.attr)]
 
+    def _provision_email(self, specs: tuple[EmailConfigurationSet, ...]) -> None:
+        """Each declared SES configuration set as the cloud has it (infra/cdk/constructs/email.py):
+        the set in SES v2 (TLS policy, reputation metrics), an SNS topic ``<name>-ses-events``
+        subscribed by the feedback queue (raw delivery as declared), and the set's event
+        destination on that topic for the declared event types. moto's SES v2 has no event
+        destination API; the SES v1 one on the same set stands in. Refs:
+        ``("email_configuration_set", name, "name" | "arn" | "topic_arn")``.
+        """
+        if not specs:
+            return
+        sns, sesv2, ses = aws.client("sns"), aws.client("sesv2"), aws.client("ses")
+        for cs in specs:
+            topic = sns.create_topic(Name=f"{cs.name}-ses-events")["TopicArn"]
+            sns.subscribe(
+                TopicArn=topic,
+                Protocol="sqs",
+                Endpoint=self.refs[("queue", cs.feedback_queue, "arn")],
+                Attributes={"RawMessageDelivery": "true" if cs.raw_message_delivery else "false"},
+            )
+            sesv2.create_configuration_set(
+                ConfigurationSetName=cs.name,
+                DeliveryOptions={"TlsPolicy": "REQUIRE" if cs.tls_required else "OPTIONAL"},
+                ReputationOptions={"ReputationMetricsEnabled": cs.reputation_metrics},
+                SendingOptions={"SendingEnabled": True},
+            )
+            ses.create_configuration_set_event_destination(
+                ConfigurationSetName=cs.name,
+                EventDestination={
+                    "Name": f"{cs.name}-feedback",
+                    "Enabled": True,
+                    "MatchingEventTypes": [_SES_V1_EVENT_TYPES[e] for e in cs.events],
+                    "SNSDestination": {"TopicARN": topic},
+                },
+            )
+            self.refs[("email_configuration_set", cs.name, "name")] = cs.name
+            self.refs[("email_configuration_set", cs.name, "arn")] = (
+                f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:configuration-set/{cs.name}"
+            )
+            self.refs[("email_configuration_set", cs.name, "topic_arn")] = topic
+
     def _provision(self) -> None:
         m = self.manifest
         ddb, sqs, s3 = aws.client("dynamodb"), aws.client("sqs"), aws.client("s3")
@@ -695,6 +711,7 @@ class LocalPlatform:
             self.refs[("queue", queue.name, "name")] = queue.name
             self.refs[("queue", queue.name, "arn")] = arn.format("sqs", queue.name)
             self.refs[("queue", queue.dlq_name, "url")] = dlq_url
+        self._provision_email(m.email_configuration_sets)
         iam = aws.client("iam")
         role = iam.create_role(
             RoleName="engagekit-local",
@@ -794,6 +811,71 @@ class LocalPlatform:
         for key, (_, value) in env.items():
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
+
+
+# SES v1 / CloudFormation spelling of each SES v2 event type (MatchingEventTypes)
+_SES_V1_EVENT_TYPES = {
+    "SEND": "send",
+    "REJECT": "reject",
+    "BOUNCE": "bounce",
+    "COMPLAINT": "complaint",
+    "DELIVERY": "delivery",
+    "OPEN": "open",
+    "CLICK": "click",
+    "RENDERING_FAILURE": "renderingFailure",
+    "DELIVERY_DELAY": "deliveryDelay",
+    "SUBSCRIPTION": "subscription",
+}
+
+
+def _ses_events(
+    spec: EmailConfigurationSet, params: dict[str, Any], message_id: str, at: datetime
+) -> list[dict[str, Any]]:
+    """The SES events (event publishing format) one accepted ``SendEmail`` produces, filtered by
+    the set's declared ``events``; see :meth:`LocalPlatform._emulate_ses_events`."""
+    now = clock_mod.utc_iso(at)
+    source = str(params.get("FromEmailAddress", ""))
+    to = list(params.get("Destination", {}).get("ToAddresses", []))
+    domain = source.rpartition("@")[2].rstrip(">")
+    tags = {t["Name"]: [t["Value"]] for t in params.get("EmailTags", [])}
+    tags |= {"ses:configuration-set": [spec.name], "ses:from-domain": [domain]}
+    subject = params.get("Content", {}).get("Simple", {}).get("Subject", {}).get("Data")
+    mail = {
+        "timestamp": now,
+        "source": source,
+        "sendingAccountId": ACCOUNT_ID,
+        "messageId": message_id,
+        "destination": to,
+        "tags": tags,
+        "commonHeaders": {"from": [source], "to": to, "messageId": message_id, "subject": subject},
+    }
+    events: list[tuple[str, dict[str, Any]]] = [("SEND", {"eventType": "Send", "send": {}})]
+    for address in to:
+        if address.startswith("bounce@simulator.amazonses.com"):
+            recipient = {
+                "emailAddress": address,
+                "action": "failed",
+                "status": "5.1.1",
+                "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+            }
+            bounce = {
+                "bounceType": "Permanent",
+                "bounceSubType": "General",
+                "bouncedRecipients": [recipient],
+                "timestamp": now,
+            }
+            events.append(("BOUNCE", {"eventType": "Bounce", "bounce": bounce}))
+            continue
+        delivery = {"recipients": [address], "timestamp": now, "smtpResponse": "250 2.6.0 Message received"}
+        events.append(("DELIVERY", {"eventType": "Delivery", "delivery": delivery}))
+        if address.startswith("complaint@simulator.amazonses.com"):
+            complaint = {
+                "complainedRecipients": [{"emailAddress": address}],
+                "complaintFeedbackType": "abuse",
+                "timestamp": now,
+            }
+            events.append(("COMPLAINT", {"eventType": "Complaint", "complaint": complaint}))
+    return [{**event, "mail": mail} for kind, event in events if kind in spec.events]
 
 
 def _discard(payload: dict[str, Any]) -> None:

@@ -80,6 +80,26 @@ def function_log_group_path(name: str) -> str:
     return f"{C.FUNCTIONS}/{name}/{C.LOG_GROUP}/Resource"
 
 
+def email_configuration_set_path(name: str) -> str:
+    return f"{C.EMAIL}/{name}/{C.EMAIL_CONFIGURATION_SET}/Resource"
+
+
+def email_event_destination_path(name: str) -> str:
+    return f"{C.EMAIL}/{name}/{C.EMAIL_CONFIGURATION_SET}/{C.EMAIL_EVENT_DESTINATION}/Resource"
+
+
+def email_topic_path(name: str) -> str:
+    return f"{C.EMAIL}/{name}/{C.EMAIL_EVENTS_TOPIC}/Resource"
+
+
+def email_topic_policy_path(name: str) -> str:
+    return f"{C.EMAIL}/{name}/{C.EMAIL_EVENTS_TOPIC}/Policy/Resource"
+
+
+def email_key_path(name: str) -> str:
+    return f"{C.EMAIL}/{name}/{C.EMAIL_EVENTS_KEY}/Resource"
+
+
 KIND_PATH = {
     "table": table_path,
     "queue": queue_path,

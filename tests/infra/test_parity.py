@@ -2,7 +2,8 @@
 
 Given the manifest and the template synthesized from it, every declared resource (tables, queues and
 their DLQs, buckets, delivery streams, state machines, functions, routes, event source mappings,
-schedules) is in the template, and every template resource of those types is declared in the manifest
+schedules, SES configuration sets with their event destination, SNS topic, topic key and queue
+subscription) is in the template, and every template resource of those types is declared in the manifest
 or is one of the app's own helpers, listed here by path and counted by type.
 """
 
@@ -19,6 +20,10 @@ from tests.infra.conftest import (
     Synth,
     bucket_path,
     delivery_stream_path,
+    email_configuration_set_path,
+    email_event_destination_path,
+    email_key_path,
+    email_topic_path,
     function_path,
     queue_path,
     refs,
@@ -51,6 +56,14 @@ def declared_paths(m: Manifest) -> dict[str, set[str]]:
         "AWS::KinesisFirehose::DeliveryStream": {delivery_stream_path(d.name) for d in m.delivery_streams},
         "AWS::StepFunctions::StateMachine": {state_machine_path(s.name) for s in m.state_machines},
         "AWS::Lambda::Function": {function_path(f.name) for f in m.functions},
+        "AWS::SES::ConfigurationSet": {
+            email_configuration_set_path(c.name) for c in m.email_configuration_sets
+        },
+        "AWS::SES::ConfigurationSetEventDestination": {
+            email_event_destination_path(c.name) for c in m.email_configuration_sets
+        },
+        "AWS::SNS::Topic": {email_topic_path(c.name) for c in m.email_configuration_sets},
+        "AWS::KMS::Key": {email_key_path(c.name) for c in m.email_configuration_sets},
     }
 
 
@@ -61,6 +74,7 @@ def expected_type_counts(m: Manifest) -> Counter[str]:
     mappings = sum(isinstance(t, StreamTrigger | QueueTrigger) for f in m.functions for t in f.triggers)
     roles = len(m.functions) + len(m.state_machines) + len(m.delivery_streams)  # one role each
     analytics = 1 if has_query_layer(m) else 0  # results bucket, Glue database, Athena workgroup
+    email = len(m.email_configuration_sets)  # each: set, destination, key, topic, its policy, subscription
     counts: Counter[str] = Counter(
         {
             "AWS::DynamoDB::Table": len(m.tables),
@@ -88,6 +102,12 @@ def expected_type_counts(m: Manifest) -> Counter[str]:
             "AWS::Glue::Database": analytics,
             "AWS::Glue::Table": analytics * len(families()),  # one per Currents event family
             "AWS::Athena::WorkGroup": analytics,
+            "AWS::SES::ConfigurationSet": email,
+            "AWS::SES::ConfigurationSetEventDestination": email,
+            "AWS::KMS::Key": email,
+            "AWS::SNS::Topic": email,
+            "AWS::SNS::TopicPolicy": email,  # TLS-only publishing, SES may publish
+            "AWS::SNS::Subscription": email,  # the feedback queue (its policy statement: same QueuePolicy)
         }
     )
     return +counts  # drop zero counts
@@ -157,3 +177,27 @@ def test_schedules_match_the_manifest(synth: Synth) -> None:
             (fn_id,) = refs(target["Arn"])
             actual.add((name, fn_id))
     assert actual == expected
+
+
+def test_email_event_subscriptions_match_the_manifest(synth: Synth) -> None:
+    # given the configuration sets, then each set's topic has exactly one subscription, to its
+    # feedback queue with the declared raw delivery, and no other subscription exists
+    expected = {
+        (
+            synth.logical_id(email_topic_path(c.name)),
+            synth.logical_id(queue_path(c.feedback_queue)),
+            c.raw_message_delivery,
+        )
+        for c in synth.manifest.email_configuration_sets
+    }
+    actual = [
+        (
+            s["Properties"]["TopicArn"]["Ref"],
+            s["Properties"]["Endpoint"]["Fn::GetAtt"][0],
+            s["Properties"]["RawMessageDelivery"],
+        )
+        for s in synth.of_type("AWS::SNS::Subscription").values()
+        if s["Properties"]["Protocol"] == "sqs"
+    ]
+    assert sorted(actual) == sorted(expected)
+    assert len(actual) == len(synth.of_type("AWS::SNS::Subscription"))

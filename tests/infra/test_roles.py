@@ -55,8 +55,10 @@ def arn(synth: Synth, kind: str, name: str) -> str:
 def access_pairs(synth: Synth, access: Access) -> set[Pair]:
     actions = ACTIONS[(access.kind, access.action)]
     account = "arn:${AWS::Partition}:{service}:${AWS::Region}:${AWS::AccountId}:"
-    if access.kind == "ses":
-        resources = [account.replace("{service}", "ses") + f"identity/{access.name}"]
+    if access.kind == "ses":  # the identities, and the manifest's configuration sets
+        ses = account.replace("{service}", "ses")
+        sets = [f"{ses}configuration-set/{c.name}" for c in synth.manifest.email_configuration_sets]
+        resources = [f"{ses}identity/{access.name}", *sets]
     elif access.kind == "sns":
         resources = ["*"] if access.name == "*" else [account.replace("{service}", "sns") + access.name]
     else:
