@@ -229,9 +229,17 @@ def install_stepfunctions_clock(waits: ClockWaits) -> None:
     retrier_decl.time = _Time()  # type: ignore[attr-defined,assignment]
 
 
-def hygiene() -> None:
-    """Drop moto's per-instance tracking (kept only for its dashboard) so memory stays flat."""
+def hygiene(keep_notifications: int = 100) -> None:
+    """Keep moto's memory flat on a long run: drop its per-instance tracking (kept only for its
+    dashboard) and all but the last ``keep_notifications`` notifications each SNS topic remembers,
+    with their signing keys (about 4.5 KB per published message otherwise)."""
     from moto.core.model_instances import reset_model_data
+    from moto.sns.models import sns_backends
 
     with LOCK:
         reset_model_data()
+        for account in sns_backends.values():
+            for backend in account.values():
+                for topic in backend.topics.values():
+                    del topic.sent_notifications[:-keep_notifications]
+                backend._message_public_keys.clear()
