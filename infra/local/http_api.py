@@ -108,7 +108,13 @@ def build_event(
     if params:
         event["pathParameters"] = params
     if body:
-        event["body"] = body.decode("utf-8", errors="replace") if is_text else base64.b64encode(body).decode()
+        text = None
+        if is_text:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:  # not text after all: pass the bytes through, as binary
+                event["isBase64Encoded"] = True
+        event["body"] = text if text is not None else base64.b64encode(body).decode()
     return event
 
 

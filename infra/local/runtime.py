@@ -19,7 +19,6 @@ import io
 import json
 import logging
 import os
-import secrets
 import threading
 import time
 import zipfile
@@ -442,7 +441,9 @@ class LocalPlatform:
         sfn = aws.client("stepfunctions")
         total = 0
         for sm in self.manifest.state_machines:
-            arn = self.refs[("state_machine", sm.name, "arn")]
+            arn = self.refs.get(("state_machine", sm.name, "arn"))
+            if arn is None:  # not provisioned (a start that failed early)
+                continue
             for page in sfn.get_paginator("list_executions").paginate(
                 stateMachineArn=arn, statusFilter="RUNNING"
             ):
@@ -530,12 +531,18 @@ class LocalPlatform:
     def _local_routes(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes] | None:
-        """Local-only admin paths under ``/_local/``, guarded by the admin key."""
+        """Local-only admin paths under ``/_local/``: any valid, unrevoked key holding every
+        permission (``*``), checked against the same key store as the API (so a revoked admin key
+        stops working here too)."""
         if not path.startswith("/_local/"):
             return None
         auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
-        if not self.api_key or not secrets.compare_digest(auth.encode(), f"Bearer {self.api_key}".encode()):
-            return 401, {"Content-Type": "application/json"}, b'{"message":"Unauthorized"}'
+        if not self._is_admin(auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""):
+            return (
+                401,
+                {"Content-Type": "application/json"},
+                b'{"message":"Unauthorized: an admin (*) key is needed"}',
+            )
         if method == "POST" and path == "/_local/flush":
             self.firehose.flush()
             return 200, {"Content-Type": "application/json"}, b'{"message":"success"}'
@@ -585,6 +592,15 @@ class LocalPlatform:
             }
             return 200, {"Content-Type": "application/json"}, json.dumps(info).encode()
         return 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
+
+    def _is_admin(self, secret: str) -> bool:
+        from engagekit.auth import ALL_PERMISSIONS, KeyStore
+
+        table = self.refs.get(("table", "api_keys", "name"))
+        if not secret or table is None:
+            return False
+        key = KeyStore(table).lookup(secret)
+        return key is not None and key.revoked_at is None and ALL_PERMISSIONS in key.permissions
 
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)

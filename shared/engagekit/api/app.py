@@ -98,7 +98,10 @@ def _refuse_constant(name: str) -> Any:
 
 def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
     """The request body as a JSON object; raises :class:`ValidationError` (400) otherwise."""
-    raw = app.current_event.decoded_body or ""
+    try:
+        raw = app.current_event.decoded_body or ""
+    except UnicodeDecodeError as exc:
+        raise ValidationError("Request body is not valid UTF-8 (JSON must be UTF-8, RFC 8259 §8.1)") from exc
     if not raw.strip():
         return {}
     try:
@@ -108,6 +111,8 @@ def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         # NaN/Infinity, numbers past Python's digit limit, nesting past the recursion limit
         reason = str(exc)[:200] or "nested too deeply"
+        if "digits" in reason:
+            reason = "a number has more than 4300 digits"
         raise ValidationError(f"Request body is not valid JSON: {reason}") from exc
     if not isinstance(body, dict):
         raise ValidationError("Request body must be a JSON object")
@@ -178,6 +183,10 @@ def make_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(ValidationError)
     def _invalid(exc: ValidationError) -> Response[str]:
         return error_response(400, exc.message, exc.errors, headers=_rate_headers(app))
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(exc: UnicodeDecodeError) -> Response[str]:
+        return error_response(400, "Request body is not valid UTF-8 (JSON must be UTF-8, RFC 8259 §8.1)")
 
     @app.exception_handler(PydanticValidationError)
     def _invalid_model(exc: PydanticValidationError) -> Response[str]:

@@ -19,6 +19,7 @@ from pynamodb.attributes import UnicodeAttribute, UnicodeSetAttribute, UTCDateTi
 from pynamodb.models import Model
 
 from engagekit import clock
+from engagekit.auth.permissions import unknown_permissions
 from engagekit.dynamo import bind
 from engagekit.errors import NotFoundError, ValidationError
 
@@ -87,12 +88,19 @@ class KeyStore:
     def create(self, name: str, permissions: set[str], secret: str | None = None) -> NewKey:
         """Issue a key. ``secret`` lets an operator import a known key (``ENGAGEKIT_API_KEY``).
 
-        Raises :class:`ValidationError` for an empty name, no permissions, or a secret under 24 chars.
+        Raises :class:`ValidationError` for an empty name, no or unknown permissions, or a secret
+        under 24 chars.
         """
         if not name.strip():
             raise ValidationError("a key needs a name")
         if not permissions:
             raise ValidationError("a key needs at least one permission (or '*')")
+        unknown = unknown_permissions(permissions)
+        if unknown:
+            raise ValidationError(
+                f"unknown permission(s): {', '.join(unknown)}; see docs/rate-limits.md or "
+                "engagekit.auth.permissions.KNOWN_PERMISSIONS for the names"
+            )
         if secret is not None and len(secret) < 24:
             raise ValidationError("a key secret must be at least 24 characters")
         secret = secret or KEY_PREFIX + secrets.token_urlsafe(32)

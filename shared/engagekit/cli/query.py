@@ -98,6 +98,11 @@ def run(
         _print_schema(output)
         return
     assert sql is not None
+    if not sql.strip():
+        typer.echo(
+            "error: the SQL is empty; e.g. engagekit query 'SELECT count(*) FROM custom_events'", err=True
+        )
+        raise typer.Exit(2)
     from engagekit.currents.errors import CurrentsQueryError
     from engagekit.currents.query import S3Source, run_query
 

@@ -244,9 +244,13 @@ def run_query(sql: str, source: Source, *, sync: bool = True) -> tuple[list[str]
     """
     import duckdb
 
+    if not sql.strip():
+        raise CurrentsQueryError("the SQL is empty")
     connection = connect(source, sync=sync)
     try:
         cursor = connection.execute(sql)
+        if cursor is None:  # only comments or semicolons: nothing ran
+            raise CurrentsQueryError("the SQL holds no statement")
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchall() if cursor.description else []
     except duckdb.Error as exc:

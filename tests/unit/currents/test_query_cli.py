@@ -150,3 +150,12 @@ def test_each_local_platform_has_its_own_synced_folder() -> None:
     assert a != b
     assert a.parts[-3:] == ("engagekit-currents", "127.0.0.1-5000", "lake")
     assert isinstance(a, Path)
+
+
+def test_empty_sql_is_a_one_line_error_not_a_traceback() -> None:
+    from typer.testing import CliRunner
+
+    from engagekit.cli import app
+
+    result = CliRunner().invoke(app, ["query", "  "])
+    assert result.exit_code == 2 and "the SQL is empty" in result.output
