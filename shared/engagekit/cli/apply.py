@@ -49,11 +49,13 @@ class DefinitionError(ValueError):
 def load_definitions(directory: Path) -> list[Definition]:
     """Every definition under ``directory``, in :data:`KINDS` order then by path.
 
-    Raises :class:`DefinitionError` for unreadable files, unknown kinds, missing or duplicate ids.
+    Raises :class:`DefinitionError` listing every problem found (one per line): unreadable files,
+    unknown kinds, missing or duplicate ids; nothing is applied when any file is bad.
     """
     if not directory.is_dir():
         raise DefinitionError(f"{directory} is not a directory")
     found: list[Definition] = []
+    problems: list[str] = []
     seen: dict[tuple[str, str], Path] = {}
     for path in sorted(directory.rglob("*")):
         if path.suffix not in (".json", ".yaml", ".yml") or not path.is_file():
@@ -65,22 +67,29 @@ def load_definitions(directory: Path) -> list[Definition]:
                 import yaml
 
                 data = yaml.safe_load(path.read_text())
-        except Exception as exc:
-            raise DefinitionError(f"{path}: cannot parse: {exc}") from exc
+        except Exception as exc:  # any parse error is reported with its file
+            problems.append(f"{path}: cannot parse: {exc}")
+            continue
         for index, item in enumerate(data if isinstance(data, list) else [data]):
             where = f"{path}" + (f"[{index}]" if isinstance(data, list) else "")
             if not isinstance(item, dict):
-                raise DefinitionError(f"{where}: a definition is a JSON object")
+                problems.append(f"{where}: a definition is a JSON object")
+                continue
             kind, ident = item.get("kind"), item.get("id")
             if kind not in KINDS:
-                raise DefinitionError(f"{where}: 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+                problems.append(f"{where}: 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
+                continue
             if not isinstance(ident, str) or not ident:
-                raise DefinitionError(f"{where}: 'id' must be a non-empty string")
+                problems.append(f"{where}: 'id' must be a non-empty string")
+                continue
             if (kind, ident) in seen:
-                raise DefinitionError(f"{where}: {kind} {ident!r} is also defined in {seen[(kind, ident)]}")
+                problems.append(f"{where}: {kind} {ident!r} is also defined in {seen[(kind, ident)]}")
+                continue
             seen[(kind, ident)] = path
             body = {k: v for k, v in item.items() if k not in ("kind", "id")}
             found.append(Definition(kind, ident, body, path))
+    if problems:
+        raise DefinitionError("\n".join(problems))
     order = list(KINDS)
     return sorted(found, key=lambda d: (order.index(d.kind), str(d.source), d.id))
 

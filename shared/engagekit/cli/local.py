@@ -35,6 +35,8 @@ def run(
 
     ensure_infra_importable()
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # moto's server logs every AWS request at INFO through werkzeug: show it only when asked for
+    logging.getLogger("werkzeug").setLevel(max(logging.getLevelName(log_level.upper()), logging.WARNING))
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", log_level.upper())
     from engagekit.clock import ScaledClock
     from engagekit.errors import EngagekitError

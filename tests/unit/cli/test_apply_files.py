@@ -71,3 +71,13 @@ def test_diff_ignores_server_fields_and_is_empty_when_equal() -> None:
     )
     assert '-  "name": "UK"' in changed and '+  "name": "UK2"' in changed
     assert diff_text("segment", "new", None, wanted).startswith("--- segment/new (platform)")
+
+
+def test_every_bad_file_is_reported_in_one_run(tmp_path: Path) -> None:
+    write(tmp_path, "a.json", {"kind": "segmnt", "id": "x"})
+    write(tmp_path, "b.json", "{not json")
+    write(tmp_path, "c.json", {"kind": "segment", "id": "fine"})
+    with pytest.raises(DefinitionError) as err:
+        load_definitions(tmp_path)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 2 and "a.json" in lines[0] and "b.json" in lines[1]
