@@ -272,12 +272,24 @@ def alias_new(request: AliasNewRequest, svc: UsersService) -> dict[str, Any]:
     return body
 
 
+ALIAS_SAME_NAME = "old_alias_name and new_alias_name are the same"
+
+
 def alias_update(request: AliasUpdateRequest, svc: UsersService) -> dict[str, Any]:
     """``/users/alias/update``: rename an alias (same label); the new name must be free.
-    Returns ``{"message": "success"}`` with ``errors`` for entries that could not be applied."""
+
+    Braze (braze-api.md §1, "other user endpoints") gives no rule for an update whose
+    ``old_alias_name`` equals ``new_alias_name``; engagekit refuses it as an error item
+    (:data:`ALIAS_SAME_NAME`) and changes nothing, like an external-id rename to the same id.
+    Returns ``{"message": "success"}`` with ``errors`` (``{type, input_array: "alias_updates",
+    index}``) for entries that could not be applied.
+    """
     now = clock.now()
     errors: list[dict[str, Any]] = []
     for index, entry in enumerate(request.alias_updates):
+        if entry.old_alias_name == entry.new_alias_name:
+            errors.append(_error("alias_updates", index, ALIAS_SAME_NAME))
+            continue
         old = UserAlias(alias_name=entry.old_alias_name, alias_label=entry.alias_label)
         new = UserAlias(alias_name=entry.new_alias_name, alias_label=entry.alias_label)
         resolution = load(svc.store, [ids.alias(old)])
@@ -381,9 +393,22 @@ def merge(request: MergeRequest, svc: UsersService) -> dict[str, Any]:
 # external ids
 
 
+RENAME_SAME_ID = "current_external_id and new_external_id are the same"
+RENAME_NOT_CURRENT = "no user has this current external_id (a deprecated id cannot be renamed)"
+RENAME_TAKEN = "the new external_id is already in use as a current or deprecated external_id"
+REMOVE_UNKNOWN = "no user has this external_id"
+REMOVE_CURRENT = "this is a current external_id, not a deprecated one"
+
+
 def rename(request: RenameRequest, svc: UsersService) -> dict[str, Any]:
     """``/users/external_ids/rename``: give a user a new external_id; the current one stays as a
     deprecated id (still resolving to the user) until ``/users/external_ids/remove``.
+
+    Braze's rules (braze-api.md §1 "other user endpoints"; Braze's rename page): the
+    ``current_external_id`` must be a user's primary id (not a deprecated one); the
+    ``new_external_id`` must not be in use as any user's primary or deprecated id (the same user's
+    included); the two must differ. A rename breaking a rule is a ``rename_errors`` item
+    ``[current_external_id, reason]`` and changes nothing; the others are applied.
 
     Returns ``{"message", "external_ids": [renamed current ids], "rename_errors": [[id, reason]]}``.
     """
@@ -392,23 +417,35 @@ def rename(request: RenameRequest, svc: UsersService) -> dict[str, Any]:
     failures: list[list[str]] = []
     for entry in request.external_id_renames:
         current, new = entry.current_external_id, entry.new_external_id
-        resolution = load(svc.store, [ids.external_id(current)])
+        if current == new:
+            failures.append([current, RENAME_SAME_ID])
+            continue
+        new_key = ids.identity_key("external_id", new)
+        resolution = load(svc.store, [ids.external_id(current)], extra_keys=[new_key])
         found = [p for p in resolution.candidates(ids.external_id(current)) if p.external_id == current]
         if not found:
-            failures.append([current, "no user has this current external_id"])
+            failures.append([current, RENAME_NOT_CURRENT])
             continue
         owner = found[0]
+        # claim_identity is idempotent for its holder: the owner's own deprecated id would pass it
+        if (
+            new_key in resolution.identities
+            or new == owner.external_id
+            or new in owner.deprecated_external_ids
+        ):
+            failures.append([current, RENAME_TAKEN])
+            continue
         try:
-            svc.store.claim_identity(ids.identity_key("external_id", new), owner.user_id)
+            svc.store.claim_identity(new_key, owner.user_id)
         except IdentityTaken:
-            failures.append([current, "the new external_id is already in use"])
+            failures.append([current, RENAME_TAKEN])
             continue
 
         def mutate(p: Profile, current: str = current, new: str = new) -> UserChanges:
             if p.external_id == current:
                 p.external_id = new
-                if current not in p.deprecated_external_ids:
-                    p.deprecated_external_ids.append(current)
+                kept = [x for x in p.deprecated_external_ids if x not in (current, new)]
+                p.deprecated_external_ids = [*kept, current]
             return _touched(p)
 
         save_with_retry(svc.store, owner.user_id, mutate, now=now, current=owner)
@@ -427,25 +464,26 @@ def remove(request: RemoveRequest, svc: UsersService) -> dict[str, Any]:
     resolution = load(svc.store, [ids.external_id(x) for x in request.external_ids])
     for external_id in request.external_ids:
         found = resolution.candidates(ids.external_id(external_id))
-        owner = found[0] if found else None
+        owner = svc.store.get_profiles([found[0].user_id]).get(found[0].user_id) if found else None
         if owner is None:
-            failures.append([external_id, "no user has this external_id"])
+            failures.append([external_id, REMOVE_UNKNOWN])
             continue
-        if external_id not in owner.deprecated_external_ids:
-            failures.append([external_id, "this is a current external_id, not a deprecated one"])
+        # a current id is never removed, even if (from older data) it is also listed as deprecated
+        if external_id == owner.external_id or external_id not in owner.deprecated_external_ids:
+            failures.append([external_id, REMOVE_CURRENT])
             continue
 
         def mutate(p: Profile, external_id: str = external_id) -> UserChanges:
+            if p.external_id == external_id or external_id not in p.deprecated_external_ids:
+                return UserChanges()
             p.deprecated_external_ids = [x for x in p.deprecated_external_ids if x != external_id]
             return _touched(p)
 
-        save_with_retry(
-            svc.store,
-            owner.user_id,
-            mutate,
-            now=now,
-            current=svc.store.get_profiles([owner.user_id]).get(owner.user_id),
-        )
+        saved = save_with_retry(svc.store, owner.user_id, mutate, now=now, current=owner)
+        after = saved[0] if saved else owner
+        if after.external_id == external_id or external_id in after.deprecated_external_ids:
+            failures.append([external_id, REMOVE_CURRENT])
+            continue
         svc.store.release_identity(ids.identity_key("external_id", external_id), owner.user_id)
         removed.append(external_id)
     return {"message": "success", "removed_ids": removed, "removal_errors": failures}

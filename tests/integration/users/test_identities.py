@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from engagekit.users.identities import (
+    ALIAS_SAME_NAME,
+    REMOVE_CURRENT,
+    RENAME_NOT_CURRENT,
+    RENAME_SAME_ID,
+    RENAME_TAKEN,
+)
+
 from infra.local.runtime import LocalPlatform
 from tests.integration.users.conftest import export, service_of, track, user
 
@@ -152,6 +160,23 @@ def test_alias_update_renames_the_alias(platform: LocalPlatform) -> None:
     assert got["user_aliases"] == [alias("new-name", "upd")]
 
 
+def test_alias_update_to_the_same_name_is_an_error_and_keeps_the_lookup(platform: LocalPlatform) -> None:
+    a = alias("same-name", "upd-same")
+    track(platform, {"attributes": [{"user_alias": a, "_update_existing_only": False, "n": 1}]})
+    body = {
+        "alias_updates": [
+            {"alias_label": "upd-same", "old_alias_name": "same-name", "new_alias_name": "same-name"}
+        ]
+    }
+    out = post(platform, "/users/alias/update", body, 202)
+    assert out == {
+        "message": "success",
+        "errors": [{"type": ALIAS_SAME_NAME, "input_array": "alias_updates", "index": 0}],
+    }
+    [got] = export(platform, user_aliases=[a])["users"]
+    assert got["user_aliases"] == [a] and got["custom_attributes"] == {"n": 1}
+
+
 def test_merge_folds_purchases_and_keeps_target_attributes(platform: LocalPlatform) -> None:
     # given two identified users with purchases and conflicting attributes
     for ext, price, color in (("m-old", 2.0, "red"), ("m-keep", 3.0, "blue")):
@@ -199,7 +224,7 @@ def test_rename_keeps_old_id_until_removed(platform: LocalPlatform) -> None:
     assert export(platform, external_ids=["rn-old"])["users"][0]["external_id"] == "rn-new"
     out = post(platform, "/users/external_ids/remove", {"external_ids": ["rn-old", "rn-new"]}, 202)
     assert out["removed_ids"] == ["rn-old"]
-    assert out["removal_errors"] == [["rn-new", "this is a current external_id, not a deprecated one"]]
+    assert out["removal_errors"] == [["rn-new", REMOVE_CURRENT]]
     assert export(platform, external_ids=["rn-old"])["invalid_user_ids"] == ["rn-old"]
 
 
@@ -207,7 +232,86 @@ def test_rename_to_a_taken_id_is_an_error(platform: LocalPlatform) -> None:
     track(platform, {"attributes": [{"external_id": "rn-a"}, {"external_id": "rn-b"}]})
     body = {"external_id_renames": [{"current_external_id": "rn-a", "new_external_id": "rn-b"}]}
     out = post(platform, "/users/external_ids/rename", body, 202)
-    assert out["rename_errors"] == [["rn-a", "the new external_id is already in use"]]
+    assert out["rename_errors"] == [["rn-a", RENAME_TAKEN]]
+
+
+def rename(platform: LocalPlatform, current: str, new: str) -> dict[str, Any]:
+    body = {"external_id_renames": [{"current_external_id": current, "new_external_id": new}]}
+    return post(platform, "/users/external_ids/rename", body, 202)
+
+
+def profiles_with_external_id(platform: LocalPlatform, external_id: str) -> list[str]:
+    store = service_of(platform, "users_api").store
+    return [p.user_id for p in store.scan_profiles() if p.external_id == external_id]
+
+
+def test_rename_back_to_a_deprecated_id_is_refused_and_remove_keeps_the_current_id(
+    platform: LocalPlatform,
+) -> None:
+    # given r1 renamed to r2 (r1 deprecated)
+    track(platform, {"attributes": [{"external_id": "rb-r1", "n": 1}]})
+    assert rename(platform, "rb-r1", "rb-r2")["external_ids"] == ["rb-r1"]
+    # when renaming back to the deprecated r1: an error item, nothing changes
+    out = rename(platform, "rb-r2", "rb-r1")
+    assert out == {"message": "success", "external_ids": [], "rename_errors": [["rb-r2", RENAME_TAKEN]]}
+    got = user(platform, "rb-r2", "external_id")
+    assert got["external_id"] == "rb-r2"
+    # and removing r1 removes the deprecated id only
+    out = post(platform, "/users/external_ids/remove", {"external_ids": ["rb-r1"]}, 202)
+    assert out == {"message": "success", "removed_ids": ["rb-r1"], "removal_errors": []}
+    assert export(platform, external_ids=["rb-r1"]) == {
+        "message": "success",
+        "users": [],
+        "invalid_user_ids": ["rb-r1"],
+    }
+    assert user(platform, "rb-r2", "custom_attributes")["custom_attributes"] == {"n": 1}
+    # and tracking r1 now creates one fresh profile; r2 still names the original
+    track(platform, {"attributes": [{"external_id": "rb-r1", "m": 2}]})
+    assert len(profiles_with_external_id(platform, "rb-r1")) == 1
+    assert len(profiles_with_external_id(platform, "rb-r2")) == 1
+
+
+def test_removing_the_current_id_after_rename_round_trip_is_an_error(platform: LocalPlatform) -> None:
+    # given r1 -> r2 and the refused r2 -> r1, then r2 -> r3 (r1, r2 deprecated; r3 current)
+    track(platform, {"attributes": [{"external_id": "rt-r1"}]})
+    rename(platform, "rt-r1", "rt-r2")
+    assert rename(platform, "rt-r2", "rt-r1")["rename_errors"] == [["rt-r2", RENAME_TAKEN]]
+    assert rename(platform, "rt-r2", "rt-r3")["external_ids"] == ["rt-r2"]
+    # when removing the current id and a deprecated one
+    out = post(platform, "/users/external_ids/remove", {"external_ids": ["rt-r3", "rt-r2"]}, 202)
+    # then only the deprecated one goes; the current one still finds the single profile
+    assert out["removed_ids"] == ["rt-r2"]
+    assert out["removal_errors"] == [["rt-r3", REMOVE_CURRENT]]
+    assert user(platform, "rt-r3", "external_id") == {"external_id": "rt-r3"}
+    assert user(platform, "rt-r1", "external_id") == {"external_id": "rt-r3"}
+    track(platform, {"attributes": [{"external_id": "rt-r3", "k": 1}]})
+    assert len(profiles_with_external_id(platform, "rt-r3")) == 1
+
+
+def test_rename_to_the_same_id_is_an_error_and_remove_then_refuses(platform: LocalPlatform) -> None:
+    track(platform, {"attributes": [{"external_id": "ss-s1", "n": 1}]})
+    out = rename(platform, "ss-s1", "ss-s1")
+    assert out == {"message": "success", "external_ids": [], "rename_errors": [["ss-s1", RENAME_SAME_ID]]}
+    out = post(platform, "/users/external_ids/remove", {"external_ids": ["ss-s1"]}, 202)
+    assert out == {"message": "success", "removed_ids": [], "removal_errors": [["ss-s1", REMOVE_CURRENT]]}
+    assert user(platform, "ss-s1", "custom_attributes")["custom_attributes"] == {"n": 1}
+    track(platform, {"attributes": [{"external_id": "ss-s1", "n": 2}]})
+    assert len(profiles_with_external_id(platform, "ss-s1")) == 1
+
+
+def test_rename_of_a_deprecated_id_is_an_error(platform: LocalPlatform) -> None:
+    track(platform, {"attributes": [{"external_id": "rd-a"}]})
+    rename(platform, "rd-a", "rd-b")
+    out = rename(platform, "rd-a", "rd-c")
+    assert out["external_ids"] == [] and out["rename_errors"] == [["rd-a", RENAME_NOT_CURRENT]]
+    assert export(platform, external_ids=["rd-c"])["invalid_user_ids"] == ["rd-c"]
+
+
+def test_rename_to_another_users_deprecated_id_is_an_error(platform: LocalPlatform) -> None:
+    track(platform, {"attributes": [{"external_id": "ro-a"}, {"external_id": "ro-x"}]})
+    rename(platform, "ro-a", "ro-b")
+    assert rename(platform, "ro-x", "ro-a")["rename_errors"] == [["ro-x", RENAME_TAKEN]]
+    assert user(platform, "ro-a", "external_id") == {"external_id": "ro-b"}
 
 
 def test_delete_removes_profile_identities_and_emits_event(platform: LocalPlatform) -> None:
