@@ -4,7 +4,7 @@ Parsing (:func:`parse_attributes`) checks everything that does not depend on the
 and raises :class:`ItemError` for the first problem, so a bad object is rejected whole, never half
 applied. Applying (:func:`apply_attributes`) computes every new value first and commits them
 together; it raises ItemError only for limits that depend on the stored value (a nested object that
-would pass 100 KB), again before anything is committed.
+would pass 100 KB, an ``inc`` whose result is not finite), again before anything is committed.
 
 Semantics (braze-api.md §1.1.1, §8):
 
@@ -21,6 +21,7 @@ Semantics (braze-api.md §1.1.1, §8):
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -447,7 +448,13 @@ def _new_custom_value(profile: Profile, op: CustomOp, limits: Limits, merge: boo
         return op.value
     if op.kind == "inc":
         base = old if is_number(old) else 0
-        total = base + op.value
+        try:
+            total = base + op.value
+        except OverflowError:  # a huge int plus a float
+            total = math.inf
+        if isinstance(total, float) and not math.isfinite(total):
+            # docs/users-api.md: infinities are refused; the attribute keeps its value
+            raise ItemError(f"'{op.name}': the increment's result is not a finite number")
         if (
             isinstance(total, float)
             and total.is_integer()
@@ -497,7 +504,8 @@ def apply_attributes(
 
     ``addresses`` maps a normalized email address to its recorded :class:`AddressState`.
     All new values are computed before any is set; raises ItemError (nothing applied) when a
-    merged nested value would pass 100 KB.
+    merged nested value would pass 100 KB or an ``{"inc": n}`` result is not finite (docs/users-api.md:
+    infinities are refused).
     """
     custom_updates: list[tuple[str, Any, bool]] = []
     for op in parsed.custom:

@@ -388,3 +388,24 @@ def test_behaviour_events_reach_currents_shaped(platform: LocalPlatform) -> None
         "event_type=users.behaviors.subscription.GlobalStateChange",
     } <= types
     assert svc.exporter is not None
+
+
+def test_increment_past_float_range_is_an_error_item(platform: LocalPlatform) -> None:
+    # given a number attribute near the float maximum
+    track(platform, {"attributes": [{"external_id": "inf1", "n": 1e308}]})
+    # when it is incremented past it (alone, then beside a valid object): an error item, found when
+    # applying to the stored value (so 201 with nothing processed, like other stored-value limits)
+    out = track(platform, {"attributes": [{"external_id": "inf1", "n": {"inc": 1e308}}]})
+    assert out["attributes_processed"] == 0
+    assert out["errors"] == [
+        {
+            "type": "'n': the increment's result is not a finite number",
+            "input_array": "attributes",
+            "index": 0,
+        }
+    ]
+    body = {"attributes": [{"external_id": "inf2", "m": 1}, {"external_id": "inf1", "n": {"inc": 1e308}}]}
+    out = track(platform, body)
+    assert out["attributes_processed"] == 1 and out["errors"][0]["index"] == 1
+    # then the attribute keeps its finite value
+    assert user(platform, "inf1", "custom_attributes")["custom_attributes"] == {"n": 1e308}

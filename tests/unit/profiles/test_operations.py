@@ -198,3 +198,27 @@ def test_prioritization_picks_one_profile(case: PickCase) -> None:
         return
     chosen = pick(_candidates(), case.priority)
     assert chosen is not None and chosen.user_id == case.expected
+
+
+@dataclass
+class IncCase:
+    name: str
+    start: Any
+    step: Any
+
+
+NON_FINITE_INCREMENTS = [
+    IncCase("float overflow", 1e308, 1e308),
+    IncCase("negative overflow", -1e308, -1e308),
+    IncCase("huge int plus float", 10**400, 1.5),
+]
+
+
+@pytest.mark.parametrize("case", NON_FINITE_INCREMENTS, ids=lambda c: c.name)
+def test_inc_with_a_non_finite_result_is_refused_and_keeps_the_value(case: IncCase) -> None:
+    p = profile(custom_attributes={"n": case.start, "other": 1})
+    parsed = parse_attributes({"n": {"inc": case.step}, "other": 2}, Limits(), identified_by="external_id")
+    with pytest.raises(ItemError, match="'n': the increment's result is not a finite number"):
+        apply_attributes(p, parsed, UserChanges(), Limits(), {})
+    # nothing of the object applied
+    assert p.custom_attributes == {"n": case.start, "other": 1}
