@@ -30,6 +30,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -119,8 +120,8 @@ class RowError:
     message: str
 
 
-class _CellError(Exception):
-    pass
+class CellValueError(ValueError):
+    """A cell that cannot become a value (the row is reported, not imported)."""
 
 
 def parse_header(names: Sequence[str]) -> ImportSchema:
@@ -173,7 +174,10 @@ def infer_value(raw: str) -> Any:
 
     Returns ``None`` for a blank cell (not sent), else ``str``, ``bool``, ``int``, ``float``, an ISO
     8601 UTC time string or (extension) a ``list`` of scalars. Never raises: what is not another type
-    is a string.
+    is a string, except numbers that cannot be values: raises :class:`CellValueError` for an integer
+    past Python's int/str conversion limit (``sys.get_int_max_str_digits()``, 4300 digits by
+    default) and for a decimal too large for a finite float (JSON and /users/track refuse both:
+    docs/users-api.md "numbers past Python's digit limit", "infinities are refused").
     """
     if raw.strip() == "":
         return None
@@ -183,9 +187,16 @@ def infer_value(raw: str) -> Any:
     if lowered in (_TRUE, _FALSE):
         return lowered == _TRUE
     if _INT.match(raw):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError as exc:  # past sys.get_int_max_str_digits()
+            digits = len(raw.lstrip("+-"))
+            raise CellValueError(f"a number of {digits} digits is too long to import") from exc
     if _FLOAT.match(raw):
-        return float(raw)
+        number = float(raw)
+        if not math.isfinite(number):
+            raise CellValueError(f"a number of {len(raw)} characters is out of the finite number range")
+        return number
     if _ISO.match(raw):
         try:
             instant = datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -204,6 +215,8 @@ def infer_value(raw: str) -> Any:
         if isinstance(value, list) and all(
             isinstance(v, str | int | float | bool) and v is not None for v in value
         ):
+            if any(isinstance(v, float) and not math.isfinite(v) for v in value):
+                raise CellValueError("an array holds a number out of the finite number range")
             return value
     return raw
 
@@ -211,7 +224,7 @@ def infer_value(raw: str) -> Any:
 def _standard_bool(name: str, raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered not in (_TRUE, _FALSE):
-        raise _CellError(f"{name} must be TRUE or FALSE, got {raw[:40]!r}")
+        raise CellValueError(f"{name} must be TRUE or FALSE, got {raw[:40]!r}")
     return lowered == _TRUE
 
 
@@ -253,16 +266,19 @@ def parse_row(schema: ImportSchema, cells: Sequence[str], row: int, line: int) -
             elif name in BOOLEAN_FIELDS:
                 obj[name] = _standard_bool(name, raw)
             else:
-                value = infer_value(raw)
+                try:
+                    value = infer_value(raw)
+                except CellValueError as exc:
+                    raise CellValueError(f"{name}: {exc}") from exc
                 if value is not None:
                     obj[name] = value
         group = values.get("subscription_group_id", "").strip()
         if group:
             state = values.get("subscription_state", "").strip() or "subscribed"
             if state not in ("subscribed", "unsubscribed"):
-                raise _CellError(f"subscription_state must be subscribed or unsubscribed, got {state!r}")
+                raise CellValueError(f"subscription_state must be subscribed or unsubscribed, got {state!r}")
             obj["subscription_groups"] = [{"subscription_group_id": group, "subscription_state": state}]
-    except _CellError as exc:
+    except CellValueError as exc:
         return RowError(row, line, ident, str(exc))
     return ParsedRow(row=row, line=line, identifier=ident, attributes=obj)
 

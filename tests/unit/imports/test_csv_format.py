@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from engagekit.imports.csv_format import (
+    CellValueError,
     ImportFormatError,
     ParsedRow,
     RowError,
@@ -66,6 +67,21 @@ class InferCase:
 )
 def test_infer_value_follows_brazes_csv_types(case: InferCase) -> None:
     assert infer_value(case.raw) == case.expected
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        InferCase("9" * 5000, "a number of 5000 digits is too long"),
+        InferCase("-" + "9" * 5000, "a number of 5000 digits is too long"),
+        InferCase("9" * 400 + ".5", "out of the finite number range"),
+        InferCase("[" + "9" * 400 + ".5]", "an array holds a number out of the finite number range"),
+    ],
+    ids=lambda c: f"{len(c.raw)} chars {c.raw[:1]!r}",
+)
+def test_infer_value_refuses_numbers_that_cannot_be_values(case: InferCase) -> None:
+    with pytest.raises(CellValueError, match=case.expected):
+        infer_value(case.raw)
 
 
 @dataclass
@@ -162,6 +178,12 @@ class RowCase:
             ["external_id", "email_open_tracking_disabled"],
             ["u6", "yes"],
             "TRUE or FALSE",
+        ),
+        RowCase(
+            "number past the digit limit",
+            ["external_id", "score"],
+            ["u8", "7" * 5000],
+            "score: a number of 5000 digits is too long to import",
         ),
         RowCase(
             "bad subscription state",

@@ -78,6 +78,23 @@ def test_parse_errors_and_refused_items_land_in_the_report_by_row(tmp_path: Path
     ]
 
 
+def test_a_cell_of_5000_digits_is_a_row_error_in_the_report(tmp_path: Path) -> None:
+    source = tmp_path / "users.csv"
+    source.write_text(f"external_id,score\nu1,1\nu2,{'1' * 5000}\nu3,3\n", encoding="utf-8")
+    fake = FakeTrack()
+    summary = import_users(source, fake)
+    assert (summary.rows, summary.imported, summary.failed) == (3, 2, 1)
+    assert [ids(b) for b in fake.bodies] == [["u1", "u3"]]
+    assert report(source) == [
+        {
+            "row": "2",
+            "line": "3",
+            "identifier": "u2",
+            "error": "score: a number of 5000 digits is too long to import",
+        }
+    ]
+
+
 def test_an_interrupted_import_resumes_after_the_last_acknowledged_row(tmp_path: Path) -> None:
     source = write_users(tmp_path / "users.csv", 200, bad_rows=frozenset({10, 190}))
     # given the API answers twice, then stops answering
