@@ -33,8 +33,8 @@ def renderer() -> Renderer:
 
 @app.put("/campaigns/<campaign_id>", middlewares=[require("campaigns.update")])
 def put_campaign(campaign_id: str) -> tuple[dict[str, Any], int]:
-    body, _ = manage.put_campaign(campaign_id, json_body(app), store(), renderer())
-    return body, 200
+    body, created = manage.put_campaign(campaign_id, json_body(app), store(), renderer())
+    return body, 201 if created else 200
 
 
 @app.get("/campaigns/<campaign_id>", middlewares=[require("campaigns.details")])
@@ -44,8 +44,8 @@ def get_campaign(campaign_id: str) -> dict[str, Any]:
 
 @app.put("/frequency_caps/<cap_id>", middlewares=[require("frequency_caps.update")])
 def put_cap(cap_id: str) -> tuple[dict[str, Any], int]:
-    body, _ = manage.put_frequency_cap(cap_id, json_body(app), store())
-    return body, 200
+    body, created = manage.put_frequency_cap(cap_id, json_body(app), store())
+    return body, 201 if created else 200
 
 
 @app.get("/frequency_caps/<cap_id>", middlewares=[require("frequency_caps.details")])

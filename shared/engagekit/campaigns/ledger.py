@@ -207,9 +207,12 @@ class Ledger(Protocol):
         """When (and by which dispatch) each user last received ``campaign_id``, for those who did."""
         ...
 
-    def put_receipts(
-        self, campaign_id: str, user_ids: Iterable[str], at: float, dispatch_id: str
-    ) -> None: ...
+    def put_receipts(self, campaign_id: str, user_ids: Iterable[str], at: float, dispatch_id: str) -> None:
+        """Record that ``user_ids`` received ``campaign_id`` at ``at`` (epoch s) by ``dispatch_id``.
+
+        Senders call it only for ``sent`` outcomes: a failed or aborted attempt is not a receipt
+        (re-eligibility, braze-api.md §4)."""
+        ...
 
     def reserve(self, bucket: str, window: int, want: int, limit: int) -> int:
         """Take up to ``want`` of the ``limit`` tokens of rate window ``window`` (epoch minute) of

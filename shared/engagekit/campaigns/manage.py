@@ -60,7 +60,10 @@ def liquid_errors(campaign: CampaignDefinition, renderer: Renderer) -> list[dict
 def put_campaign(
     campaign_id: str, body: dict[str, Any], store: DefinitionStore, renderer: Renderer
 ) -> tuple[dict[str, Any], bool]:
-    """Validate and store a campaign; returns (GET body, whether it changed).
+    """Validate and store a campaign; returns (GET body, whether it was created).
+
+    ``created`` is True only when no campaign had this id (the API answers 201 then, 200 for an
+    update or an unchanged PUT, like ``PUT /segments`` and ``PUT /templates``).
 
     Raises ValidationError (400) for an invalid id, body or Liquid syntax (pydantic's
     ValidationError for shape errors is mapped to 400 by the API layer).
@@ -72,7 +75,7 @@ def put_campaign(
     if errors:
         raise ValidationError("Bad Request: a message template does not parse", errors=errors)
     stored, changed = store.put("campaign", campaign_id, clean)
-    return stored.as_response(), changed
+    return stored.as_response(), changed and stored.version == 1
 
 
 def get_definition(kind: Kind, ident: str, store: DefinitionStore) -> dict[str, Any]:
@@ -86,7 +89,8 @@ def get_definition(kind: Kind, ident: str, store: DefinitionStore) -> dict[str, 
 def put_frequency_cap(
     rule_id: str, body: dict[str, Any], store: DefinitionStore
 ) -> tuple[dict[str, Any], bool]:
-    """Validate and store a global frequency-capping rule (at most 10, braze-api.md §4).
+    """Validate and store a global frequency-capping rule (at most 10, braze-api.md §4); returns
+    (GET body, whether it was created: 201 then, else 200).
 
     Raises ValidationError (400) for an invalid id or body, or an 11th rule.
     """
@@ -97,4 +101,4 @@ def put_frequency_cap(
     if len(others) >= MAX_CAP_RULES:
         raise ValidationError(f"a workspace has at most {MAX_CAP_RULES} frequency-capping rules")
     stored, changed = store.put("frequency_cap", rule_id, clean)
-    return stored.as_response(), changed
+    return stored.as_response(), changed and stored.version == 1

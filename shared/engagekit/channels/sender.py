@@ -16,8 +16,9 @@ For the message's recipients, in order:
 4. the campaign **rate limit** (messages per minute and channel) grants a number of sends; the rest
    wait for the next minute (aborted ``rate_limited`` once 72 hours late, braze-api.md §4);
 5. in groups of :data:`CALL_GROUP`: mark the recipients ``calling`` (with the frequency-cap
-   history fields) and write re-eligibility receipts, **call the provider** for each, write the
-   group's outcomes;
+   history fields), **call the provider** for each, write the group's outcomes, then the
+   re-eligibility receipts of the recipients that were ``sent`` (only a sent message uses up a
+   user's eligibility; failures, aborts, caps and holds do not);
 6. write every outcome (``sent``, ``failed``, ``retry``, ``deferred``, ``aborted``, ``capped``), put
    deferred users in a held message (back on the queue when due, by the scheduler), export the
    Currents events of the outcomes and, when the message is finished, its summary.
@@ -424,10 +425,6 @@ class _Run:
             for key, prepared in ready
         ]
         owned = svc.ledger.mark_calling(marks, owner=self.owner) if marks else set()
-        if plan.source == "campaign" and plan.campaign_id and plan.reeligibility is not None and owned:
-            svc.ledger.put_receipts(
-                plan.campaign_id, [k.user_id for k in owned], self.now_s, plan.dispatch_id
-            )
         for key, prepared in ready:
             if key not in owned:
                 self.report.busy += 1
@@ -469,10 +466,34 @@ class _Run:
             self.svc.schedules.put_hold(Hold(key, queue, body, datetime.fromtimestamp(due, UTC)))
 
     def _flush(self, entries: list[Entry]) -> None:
-        """Write ``entries`` (outcomes of this run) to the ledger; remember which were written."""
+        """Write ``entries`` (outcomes of this run) to the ledger; remember which were written;
+        then write the re-eligibility receipts of those that were ``sent``."""
         if entries:
-            self.written |= self.svc.ledger.record(entries, owner=self.owner)
+            written = self.svc.ledger.record(entries, owner=self.owner)
+            self.written |= written
+            self._receipts([e for e in entries if e.key in written])
         self._flushed_ids.update(id(e) for e in entries)
+
+    def _receipts(self, entries: Sequence[Entry]) -> None:
+        """Record that the users of the ``sent`` entries received the campaign (re-eligibility).
+
+        Only a ``sent`` outcome is a receipt: a failed, bounced, aborted, capped or deferred attempt
+        does not use up the user's eligibility (Braze counts a user as having received a campaign
+        when a message was sent, braze-api.md §4 "Re-eligibility"). Written after the outcome, so a
+        sender dying in between leaves the entry ``sent`` with this message as its ``msg``: the
+        redelivery re-reports it (:meth:`record`) and writes the receipt then (idempotent put).
+        """
+        plan = self.plan
+        if plan.source != "campaign" or not plan.campaign_id or plan.reeligibility is None:
+            return
+        by_at: dict[float, list[str]] = {}
+        for entry in entries:
+            if entry.state == "sent":
+                by_at.setdefault(entry.at if entry.at is not None else self.now_s, []).append(
+                    entry.key.user_id
+                )
+        for at, users in sorted(by_at.items()):
+            self.svc.ledger.put_receipts(plan.campaign_id, users, at, plan.dispatch_id)
 
     def record(self) -> None:
         self.hold()
@@ -484,6 +505,7 @@ class _Run:
             self._report(entry, fresh=True)
         for entry in self.owned_done:
             self._report(entry, fresh=False)
+        self._receipts(self.owned_done)
 
     def _report(self, entry: Entry, *, fresh: bool) -> None:
         ctx = self.ctx(entry.key)

@@ -124,10 +124,10 @@ def advance_to(platform: LocalPlatform, when: datetime) -> None:
 
 def test_campaign_definitions_over_http(http: Http) -> None:
     body = {"name": "E2E", "tags": ["promo"], "messages": {"email": EMAIL}}
-    assert ok(http, "PUT", "/campaigns/e2e-def", body, status=200)["version"] == 1
+    assert ok(http, "PUT", "/campaigns/e2e-def", body, status=201)["version"] == 1
     assert ok(http, "GET", "/campaigns/e2e-def", status=200)["messages"] == body["messages"]
     rule = {"channel": "any", "limit": 3, "window": {"amount": 1, "unit": "weeks"}}
-    assert ok(http, "PUT", "/frequency_caps/e2e-rule", rule, status=200)["limit"] == 3
+    assert ok(http, "PUT", "/frequency_caps/e2e-rule", rule, status=201)["limit"] == 3
     assert ok(http, "GET", "/frequency_caps/e2e-rule", status=200)["window"] == rule["window"]
     assert http.call("GET", "/campaigns/nope")[0] == 404
 
@@ -181,7 +181,7 @@ def test_trigger_send_properties_attributes_dedupe_and_abort(http: Http) -> None
         "PUT",
         "/campaigns/e2e-trig",
         {"name": "T", "messages": {"email": {**EMAIL, "body": body}}},
-        status=200,
+        status=201,
     )
     out = ok(
         http,
@@ -219,7 +219,7 @@ def test_broadcast_to_a_segment_runs_the_send_run(platform: LocalPlatform, http:
         "PUT",
         "/campaigns/e2e-b",
         {"name": "B", "segment_id": "e2e-seg", "messages": {"email": EMAIL}},
-        status=200,
+        status=201,
     )
     out = ok(http, "POST", "/campaigns/trigger/send", {"campaign_id": "e2e-b", "broadcast": True})
     got = done(http, out["dispatch_id"])
@@ -316,7 +316,7 @@ def test_messages_send_reaches_every_channel(platform: LocalPlatform, http: Http
 
 
 def test_send_ids_and_schedules(platform: LocalPlatform, http: Http) -> None:
-    ok(http, "PUT", "/campaigns/e2e-s", {"name": "S", "messages": {"email": EMAIL}}, status=200)
+    ok(http, "PUT", "/campaigns/e2e-s", {"name": "S", "messages": {"email": EMAIL}}, status=201)
     assert (
         ok(http, "POST", "/sends/id/create", {"campaign_id": "e2e-s", "send_id": "e2e-send"})["send_id"]
         == "e2e-send"
@@ -372,7 +372,7 @@ def test_quiet_hours_hold_across_the_dst_change(platform: LocalPlatform, http: H
         "PUT",
         "/campaigns/e2e-q",
         {"name": "Q", "quiet_hours": quiet, "messages": {"email": EMAIL}},
-        status=200,
+        status=201,
     )
     advance_to(platform, datetime(2026, 3, 8, 4, 0, tzinfo=UTC))  # 23:00 EST, Mar 7
     out = ok(
@@ -398,7 +398,7 @@ def test_frequency_caps_across_campaigns_on_the_users_calendar_days(
     platform: LocalPlatform, http: Http
 ) -> None:
     rule = {"channel": "email", "tag": "e2e-cap", "limit": 1, "window": {"amount": 1, "unit": "days"}}
-    ok(http, "PUT", "/frequency_caps/e2e-daily", rule, status=200)
+    ok(http, "PUT", "/frequency_caps/e2e-daily", rule, status=201)
     track(
         http,
         {"external_id": "c-utc", "email": "c-utc@example.com"},
@@ -410,7 +410,7 @@ def test_frequency_caps_across_campaigns_on_the_users_calendar_days(
             "PUT",
             f"/campaigns/{name}",
             {"name": name, "tags": ["e2e-cap"], "messages": {"email": EMAIL}},
-            status=200,
+            status=201,
         )
     recipients = [{"external_user_id": "c-utc"}, {"external_user_id": "c-la"}]
     advance_to(platform, datetime(2026, 3, 10, 6, 59, tzinfo=UTC))  # 23:59 PDT on Mar 9 in LA
@@ -458,7 +458,7 @@ def chaos_dispatch(platform: LocalPlatform, http: Http, name: str) -> str:
         "PUT",
         f"/campaigns/{name}",
         {"name": name, "segment_id": name, "messages": {"email": EMAIL}},
-        status=200,
+        status=201,
     )
     return str(
         ok(http, "POST", "/campaigns/trigger/send", {"campaign_id": name, "broadcast": True})["dispatch_id"]

@@ -31,11 +31,13 @@ from tests.unit.campaigns.test_ledger import (
 
 def test_campaign_definitions_round_trip(platform: LocalPlatform) -> None:
     body = {"name": "Spring", "tags": ["promo"], "messages": {"email": EMAIL}, "rate_limit_per_minute": 100}
-    put = ok(platform, "PUT", "/campaigns/def-1", body, status=200)
+    put = ok(platform, "PUT", "/campaigns/def-1", body, status=201)
     got = ok(platform, "GET", "/campaigns/def-1", status=200)
     assert got == put and {k: got[k] for k in body} == body
     again = ok(platform, "PUT", "/campaigns/def-1", {**got}, status=200)
     assert again["version"] == 1
+    updated = ok(platform, "PUT", "/campaigns/def-1", {**body, "tags": ["new"]}, status=200)
+    assert updated["version"] == 2 and updated["created_at"] == put["created_at"]
 
 
 def test_definition_errors(platform: LocalPlatform) -> None:
@@ -47,7 +49,8 @@ def test_definition_errors(platform: LocalPlatform) -> None:
     )
     assert code == 400 and out["errors"][0]["field"] == "messages.email.body"
     rule = {"channel": "email", "limit": 2, "window": {"amount": 1, "unit": "days"}}
-    assert ok(platform, "PUT", "/frequency_caps/daily-x", rule, status=200)["limit"] == 2
+    assert ok(platform, "PUT", "/frequency_caps/daily-x", rule, status=201)["limit"] == 2
+    assert ok(platform, "PUT", "/frequency_caps/daily-x", {**rule, "limit": 3}, status=200)["limit"] == 3
     assert ok(platform, "GET", "/frequency_caps/daily-x", status=200)["window"] == rule["window"]
 
 
@@ -59,7 +62,7 @@ def test_trigger_send_delivers_email_through_ses(platform: LocalPlatform) -> Non
         {"external_id": "api-2", "email": "api-2@example.com", "first_name": "Bob"},
     )
     body = {"name": "T", "messages": {"email": {**EMAIL, "subject": "{{api_trigger_properties.${code}}}"}}}
-    ok(platform, "PUT", "/campaigns/api-c", body, status=200)
+    ok(platform, "PUT", "/campaigns/api-c", body, status=201)
     out = ok(
         platform,
         "POST",
@@ -89,7 +92,7 @@ def test_messaging_api_errors_are_braze_shaped(platform: LocalPlatform) -> None:
     )
     assert (code, out["message"]) == (400, "Invalid Campaign ID")
     recipients = [{"external_user_id": f"x{i}"} for i in range(51)]
-    ok(platform, "PUT", "/campaigns/err-c", {"name": "E", "messages": {"email": EMAIL}}, status=200)
+    ok(platform, "PUT", "/campaigns/err-c", {"name": "E", "messages": {"email": EMAIL}}, status=201)
     code, _, out = platform.request(
         "POST", "/campaigns/trigger/send", {"campaign_id": "err-c", "recipients": recipients}
     )
@@ -117,7 +120,7 @@ def test_broadcast_runs_the_state_machine_over_segment_shards(platform: LocalPla
         "PUT",
         "/campaigns/seg-c",
         {"name": "S", "segment_id": "seg-vip", "messages": {"email": EMAIL}},
-        status=200,
+        status=201,
     )
     sent = ok(platform, "POST", "/campaigns/trigger/send", {"campaign_id": "seg-c", "broadcast": True})
     platform.run_until_idle()
@@ -155,7 +158,7 @@ def test_scheduled_send_fires_from_the_scheduler(platform: LocalPlatform) -> Non
 
 
 def test_send_ids(platform: LocalPlatform) -> None:
-    ok(platform, "PUT", "/campaigns/sid-c", {"name": "S", "messages": {"email": EMAIL}}, status=200)
+    ok(platform, "PUT", "/campaigns/sid-c", {"name": "S", "messages": {"email": EMAIL}}, status=201)
     out = ok(platform, "POST", "/sends/id/create", {"campaign_id": "sid-c", "send_id": "week-1"})
     assert out == {"message": "success", "send_id": "week-1"}
     code, _, err = platform.request(
@@ -192,3 +195,31 @@ def test_dynamodb_ledger_take_over_history_and_rate(platform: LocalPlatform) -> 
     ledger = DynamoLedger(platform.refs[("table", "sends", "name")])
     check_take_over(ledger, "dyn-2")
     check_history_and_rate(ledger, "dyn-3")
+
+
+def test_a_failed_send_does_not_use_up_reeligibility(platform: LocalPlatform) -> None:
+    """SES refuses mail from an unverified domain (email.Bounce, is_drop): the user has not received
+    the campaign, so the next trigger sends; once sent, re-eligibility (off) stops the third."""
+    sender = "news@unverified-reel.example"
+    track(platform, {"external_id": "reel-1", "email": "reel-1@example.com", "first_name": "Ria"})
+    body = {"name": "Once", "messages": {"email": {**EMAIL, "from": f"Shop <{sender}>"}}}
+    ok(platform, "PUT", "/campaigns/reel-c", body, status=201)
+    trigger = {"campaign_id": "reel-c", "recipients": [{"external_user_id": "reel-1"}]}
+
+    first = ok(platform, "POST", "/campaigns/trigger/send", trigger)["dispatch_id"]
+    platform.run_until_idle()
+    assert status(platform, first)["counts"] == {"failed": 1}
+    drops = [e for e in currents(platform, "users.messages.email.Bounce") if e["dispatch_id"] == first]
+    assert len(drops) == 1 and drops[0]["is_drop"] is True
+
+    verify_sender(platform, "unverified-reel.example")
+    second = ok(platform, "POST", "/campaigns/trigger/send", trigger)["dispatch_id"]
+    platform.run_until_idle()
+    assert status(platform, second)["counts"] == {"sent": 1}
+    assert [m["summary"] for m in emails("reel-1@example.com")] == ["Hi Ria | <p>Hello Ria</p>"]
+
+    third = ok(platform, "POST", "/campaigns/trigger/send", trigger)["dispatch_id"]
+    platform.run_until_idle()
+    assert status(platform, third)["counts"] == {"aborted": 1}
+    aborts = [e for e in currents(platform, "users.messages.email.Abort") if e["dispatch_id"] == third]
+    assert [e["abort_type"] for e in aborts] == ["not_reeligible"]

@@ -107,7 +107,7 @@ def prepare(platform: LocalPlatform, name: str) -> str:
         "PUT",
         f"/campaigns/{name}",
         {"name": name, "segment_id": name, "messages": {"email": EMAIL}},
-        status=200,
+        status=201,
     )
     return name
 

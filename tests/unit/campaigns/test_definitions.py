@@ -95,12 +95,12 @@ def test_put_then_get_returns_what_was_put_with_server_fields(clock: ManualClock
 
 def test_putting_the_same_body_again_changes_nothing(clock: ManualClock) -> None:
     store = InMemoryDefinitionStore()
-    first, changed_first = put_campaign("c1", campaign(), store, Renderer())
+    first, created_first = put_campaign("c1", campaign(), store, Renderer())
     clock.advance(60)
-    again, changed_again = put_campaign(
+    again, created_again = put_campaign(
         "c1", {**campaign(), "kind": "campaign", "id": "c1"}, store, Renderer()
     )
-    assert changed_first and not changed_again
+    assert created_first and not created_again
     assert again == first
 
 
@@ -108,8 +108,8 @@ def test_a_changed_body_bumps_the_version(clock: ManualClock) -> None:
     store = InMemoryDefinitionStore()
     put_campaign("c1", campaign(), store, Renderer())
     clock.advance(60)
-    out, changed = put_campaign("c1", campaign(tags=["new"]), store, Renderer())
-    assert changed and out["version"] == 2 and out["tags"] == ["new"]
+    out, created = put_campaign("c1", campaign(tags=["new"]), store, Renderer())
+    assert not created and out["version"] == 2 and out["tags"] == ["new"]
 
 
 def test_an_id_in_the_body_must_match_the_path() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from engagekit.campaigns.inmemory import World
+from engagekit.channels.ports import Rejected
 from engagekit.clock import ManualClock
 
 from tests.unit.campaigns.conftest import EMAIL, campaign, users
@@ -240,6 +241,57 @@ def test_reeligibility_off_sends_a_campaign_once_per_user(world: World, clock: M
     world.trigger({"campaign_id": "again", "recipients": [{"external_user_id": "ann"}]})
     world.deliver()
     assert len(world.email.sent) == 3
+
+
+@dataclass
+class Unreceived:
+    id: str
+    first: dict[str, Any] = field(default_factory=dict)
+    script: list[Any] = field(default_factory=list)
+    state: str = "failed"
+
+
+UNRECEIVED = [
+    Unreceived("provider-refused", script=[Rejected("MessageRejected: Email address is not verified")]),
+    Unreceived("outcome-unknown", script=[Rejected("read timeout", unknown=True)]),
+    Unreceived("not-subscribed", first={"email_subscribe": "unsubscribed"}, state="aborted"),
+]
+
+
+@pytest.mark.parametrize("case", UNRECEIVED, ids=lambda c: c.id)
+def test_an_attempt_that_was_not_sent_keeps_the_user_eligible(world: World, case: Unreceived) -> None:
+    """Re-eligibility counts only ``sent`` outcomes (braze-api.md §4): a failed, bounced or aborted
+    attempt leaves the user eligible; a sent one uses the eligibility up."""
+    world.track({"external_id": "ann", "email": "ann@example.com", "first_name": "Ann", **case.first})
+    world.campaign("once", campaign())
+    world.email.script = list(case.script)
+    first = world.trigger({"campaign_id": "once", "recipients": [{"external_user_id": "ann"}]})
+    world.deliver()
+    assert entry(world, first["dispatch_id"], world.user_id("ann")).state == case.state
+    assert world.ledger.receipts("once", [world.user_id("ann")]) == {}
+    world.track({"external_id": "ann", "email_subscribe": "subscribed"})
+    second = world.trigger({"campaign_id": "once", "recipients": [{"external_user_id": "ann"}]})
+    world.deliver()
+    assert entry(world, second["dispatch_id"], world.user_id("ann")).state == "sent"
+    assert [e.to for e in world.email.sent] == ["ann@example.com"]
+    third = world.trigger({"campaign_id": "once", "recipients": [{"external_user_id": "ann"}]})
+    world.deliver()
+    got = entry(world, third["dispatch_id"], world.user_id("ann"))
+    assert (got.state, got.abort_type) == ("aborted", "not_reeligible")
+
+
+def test_a_failed_send_does_not_count_toward_frequency_caps(world: World) -> None:
+    world.cap("one", {"channel": "email", "limit": 1, "window": {"amount": 1, "unit": "days"}})
+    users(world, "ann")
+    world.email.script = [Rejected("MessageRejected")]
+    world.send_messages({"external_user_ids": ["ann"], "messages": {"email": EMAIL}})
+    world.deliver()
+    out = world.send_messages({"external_user_ids": ["ann"], "messages": {"email": EMAIL}})
+    world.deliver()
+    assert entry(world, out["dispatch_id"], world.user_id("ann")).state == "sent"
+    capped = world.send_messages({"external_user_ids": ["ann"], "messages": {"email": EMAIL}})
+    world.deliver()
+    assert entry(world, capped["dispatch_id"], world.user_id("ann")).state == "capped"
 
 
 def test_the_rate_limit_spreads_sends_over_minutes(world: World, clock: ManualClock) -> None:
