@@ -49,7 +49,7 @@ from engagekit.profiles.identity import Identifier
 from engagekit.profiles.resolve import Ambiguous, find, load, pick
 from engagekit.segments import evaluate, parse_filter
 from engagekit.segments.filters import FilterNode
-from engagekit.users.track import track
+from engagekit.users.track import check_track, track
 
 MAX_RECIPIENTS = 50
 """Users one send request may name (braze-api.md §2, §9)."""
@@ -244,12 +244,35 @@ def _targets_from_recipients(recipients: Sequence[RecipientModel]) -> list[_Targ
 
 
 def _apply_attributes(svc: CampaignsService, targets: Sequence[_Target]) -> None:
-    """Apply recipients' ``attributes`` through ``/users/track``'s use case (one call, ≤ 50)."""
-    objects = [
-        {**t.attributes, **t.obj, "_update_existing_only": t.existing_only} for t in targets if t.attributes
+    """Apply recipients' ``attributes`` through ``/users/track``'s use case (one call, ≤ 50).
+
+    ``targets[i]`` is ``recipients[i]``. An invalid attributes object fails the request (400,
+    nothing written or sent) with error items ``{"type": "attributes: <problem>", "input_array":
+    "recipients", "index": i}`` naming the recipient, not the internal /users/track array.
+    """
+    indexed = [
+        (i, {**t.attributes, **t.obj, "_update_existing_only": t.existing_only})
+        for i, t in enumerate(targets)
+        if t.attributes
     ]
-    if objects:
-        track({"attributes": objects}, svc.users)
+    if not indexed:
+        return
+    body = {"attributes": [obj for _, obj in indexed]}
+    try:
+        problems = check_track(body, svc.users)
+        if not problems:
+            track(body, svc.users)
+    except ValidationError as exc:
+        problems = exc.errors or [{"type": exc.message}]
+    if problems:
+        errors: list[dict[str, object]] = []
+        for p in problems:
+            at = p.get("index")
+            index = indexed[at][0] if isinstance(at, int) and 0 <= at < len(indexed) else None
+            errors.append(
+                {"type": f"attributes: {p.get('type')}", "input_array": "recipients", "index": index}
+            )
+        raise ValidationError("Bad Request: invalid recipients", errors=errors)
 
 
 def _resolve(

@@ -387,6 +387,18 @@ def _link_addresses(
             svc.store.link_identity(ids.identity_key(kind, new), profile.user_id)
 
 
+def check_track(body: Mapping[str, Any], svc: UsersService) -> list[dict[str, Any]]:
+    """The error items ``{"type", "input_array", "index"}`` :func:`track` would report for ``body``
+    without reading or writing anything (the checks that do not depend on stored profiles).
+
+    For callers that apply attributes on behalf of another API (``/campaigns/trigger/send``
+    recipients, braze-api.md §2.1) and must refuse the whole request before anything is written.
+    Raises ValidationError (400) for a malformed envelope, as :func:`track` does.
+    """
+    _, errors = _parse_items(check_envelope(body), svc, clock.now(), check_size=True)
+    return errors
+
+
 def track(body: Mapping[str, Any], svc: UsersService, *, body_bytes: int | None = None) -> TrackOutcome:
     """Run a /users/track request body against ``svc``; see the module doc for the steps.
 
