@@ -71,15 +71,20 @@ def set_group_status(request: SubscriptionStatusSetRequest, svc: UsersService) -
     """Set ``subscription_group_id`` to ``subscription_state`` for the users named (≤50 per list).
 
     Every profile sharing a given email or phone is updated (braze-api.md §8, §11.11); each changed
-    profile is written once and exports ``users.behaviors.subscriptiongroup.StateChange``. Raises
-    ValidationError when both email and phone are given, none of the lists is, or a value is invalid.
+    profile is written once and exports ``users.behaviors.subscriptiongroup.StateChange``. The
+    endpoint creates no profile (§8 documents updates of existing users only; ``/users/track``
+    creates users): an identifier naming no profile is reported as an error item
+    ``{"type": "no user with <kind> ...; nothing stored", "input_array": "external_id"|"email"|
+    "phone", "index": i}`` and the others are applied (201 ``{"message": "success", "errors": [...]}``).
+    Raises ValidationError when both email and phone are given, none of the lists is, or a value is invalid.
     """
     if request.email is not None and request.phone is not None:
         raise ValidationError(EMAIL_OR_PHONE)
-    idents = _parse("external_id", _as_list(request.external_id, "external_id"))
-    idents += _parse("email", _as_list(request.email, "email"))
-    idents += _parse("phone", _as_list(request.phone, "phone"))
-    if not idents:
+    named: list[tuple[str, int, Identifier]] = []
+    for kind in ("external_id", "email", "phone"):
+        parsed = _parse(kind, _as_list(getattr(request, kind), kind))
+        named += [(kind, index, ident) for index, ident in enumerate(parsed)]
+    if not named:
         raise ValidationError("Provide external_id, email or phone")
     now = clock.now()
     group, state = request.subscription_group_id, request.subscription_state
@@ -92,13 +97,31 @@ def set_group_status(request: SubscriptionStatusSetRequest, svc: UsersService) -
             changes.groups[group] = state
         return changes
 
-    for profile in _profiles_for(svc, idents):
+    resolution = load(svc.store, [ident for _, _, ident in named])
+    found: dict[str, Profile] = {}
+    errors: list[dict[str, Any]] = []
+    for kind, index, ident in named:
+        candidates = resolution.candidates(ident)
+        if not candidates:
+            errors.append(
+                {
+                    "type": f"no user with {ident.describe()}; nothing stored",
+                    "input_array": kind,
+                    "index": index,
+                }
+            )
+        for profile in candidates:
+            found.setdefault(profile.user_id, profile)
+    for profile in found.values():
         saved = save_with_retry(svc.store, profile.user_id, mutate, now=now, current=profile)
         if saved and saved[1].groups:
             p = saved[0]
             events.append(group_change(UserIds.of(p), group, state, now, email=p.email, phone=p.phone))
     svc.emit(events)
-    return {"message": "success"}
+    body: dict[str, Any] = {"message": "success"}
+    if errors:
+        body["errors"] = errors
+    return body
 
 
 class UserStatusQuery(BaseModel):

@@ -50,6 +50,39 @@ def test_status_set_by_external_id_and_by_shared_email(platform: LocalPlatform) 
     }
 
 
+def test_status_set_for_unknown_users_stores_nothing_and_reports_them(platform: LocalPlatform) -> None:
+    track(platform, {"attributes": [{"external_id": "sgu-known"}]})
+    body = {
+        "subscription_group_id": "news-u",
+        "subscription_state": "subscribed",
+        "external_id": ["sgu-ghost", "sgu-known"],
+        "email": ["nobody-sgu@example.com"],
+    }
+    out = call(platform, "POST", "/subscription/status/set", body, 201)
+    assert out == {
+        "message": "success",
+        "errors": [
+            {
+                "type": "no user with external_id 'sgu-ghost'; nothing stored",
+                "input_array": "external_id",
+                "index": 0,
+            },
+            {
+                "type": "no user with email 'nobody-sgu@example.com'; nothing stored",
+                "input_array": "email",
+                "index": 0,
+            },
+        ],
+    }
+    # the known user is updated; no profile was created for the unknown ones
+    assert user(platform, "sgu-known", "subscription_groups")["subscription_groups"] == [
+        {"id": "news-u", "state": "subscribed"}
+    ]
+    store = service_of(platform, "subscriptions").store
+    assert not [p for p in store.scan_profiles() if p.external_id == "sgu-ghost"]
+    assert not [p for p in store.scan_profiles() if p.email == "nobody-sgu@example.com"]
+
+
 def test_status_set_refuses_email_and_phone_together(platform: LocalPlatform) -> None:
     body = {
         "subscription_group_id": "g",
