@@ -39,20 +39,27 @@ boundary is exact: ``less_than_x_days_ago`` ⇔ ``t <= now < t + X``; ``greater_
 
 from __future__ import annotations
 
+import logging
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal, get_args
 
+import regex
+
 from engagekit.segments.base import InvalidFilterError
 
 DataType = Literal["string", "number", "boolean", "time", "array"]
 DATA_TYPES: tuple[DataType, ...] = get_args(DataType)
 
+log = logging.getLogger(__name__)
+
 MAX_REGEX_CHARS = 32_764  # braze-api.md §9 "Segment regex"
+REGEX_TIMEOUT_SECONDS = 0.05
+"""Wall-clock budget of one regex search against one string (engagekit's; Braze publishes none).
+A search that runs out counts as "no match" (docs/segments.md "Regex safety")."""
 MAX_LIST_VALUES = 256  # braze-api.md §9 '"is any of" ≤256 values'
 MAX_RELATIVE_DAYS = 36_500
 
@@ -304,14 +311,42 @@ def _compile_presence(op: str, dtype: DataType | None) -> ValueTest:
 
 
 def _compile_regex(op: str, value: object, dtype: DataType | None) -> ValueTest:
+    """Compile a regex comparison with the ``regex`` package, searched under a time budget.
+
+    Patterns over :data:`MAX_REGEX_CHARS` (braze-api.md §9) or that do not compile are refused at
+    definition time (:class:`InvalidFilterError` on ``value``; the parser prefixes the node path, the
+    API answers 400). At evaluation, one search of one string gets :data:`REGEX_TIMEOUT_SECONDS`
+    (``regex``'s ``timeout=``, so a catastrophically backtracking pattern such as ``(a|aa)+$`` can not
+    pin a CPU); a search that times out is "no match" (so ``does_not_match_regex`` is then true for a
+    present value) and is logged once per compiled comparison, i.e. once per segment definition.
+    """
     if not isinstance(value, str) or not value:
         raise InvalidFilterError("value", f"{op} needs a non-empty regular expression string")
     if len(value) > MAX_REGEX_CHARS:
         raise InvalidFilterError("value", f"regular expression longer than {MAX_REGEX_CHARS} characters")
     try:
-        pattern = re.compile(value, re.IGNORECASE)  # braze-api.md §3: case-insensitive
-    except re.error as exc:
+        # braze-api.md §3: case-insensitive. VERSION0 is the re-compatible dialect.
+        pattern = regex.compile(value, regex.IGNORECASE | regex.VERSION0)
+    except (regex.error, ValueError, OverflowError, RecursionError) as exc:
         raise InvalidFilterError("value", f"invalid regular expression: {exc}") from exc
+    timed_out = False
+
+    def search(text: str) -> bool:
+        nonlocal timed_out
+        try:
+            return pattern.search(text, timeout=REGEX_TIMEOUT_SECONDS) is not None
+        except TimeoutError:
+            if not timed_out:
+                timed_out = True
+                log.warning(
+                    "segment regex timed out; counted as no match",
+                    extra={
+                        "pattern": value[:200],
+                        "timeout_seconds": REGEX_TIMEOUT_SECONDS,
+                        "text_chars": len(text),
+                    },
+                )
+            return False
 
     def texts(v: object) -> list[str] | None:
         if dtype != "array" and isinstance(v, str):
@@ -324,7 +359,7 @@ def _compile_regex(op: str, value: object, dtype: DataType | None) -> ValueTest:
 
     def matches(v: object, now: datetime) -> bool:
         found = texts(v)
-        return bool(found) and any(pattern.search(t) for t in found or ())
+        return bool(found) and any(search(t) for t in found or ())
 
     if op == "matches_regex":
         return ValueTest(op, dtype, matches)
