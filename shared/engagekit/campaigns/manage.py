@@ -17,6 +17,7 @@ from engagekit.campaigns.definitions import (
     MAX_CAP_RULES,
     CampaignDefinition,
     FrequencyCapRule,
+    Messages,
     strip_server_fields,
 )
 from engagekit.campaigns.store import DefinitionStore, Kind
@@ -37,10 +38,15 @@ def _body(ident: str, body: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError(str(exc)) from exc
 
 
-def liquid_errors(campaign: CampaignDefinition, renderer: Renderer) -> list[dict[str, object]]:
-    """Syntax errors of every Liquid field: ``[{"type", "field", "line", "column"}]``."""
+def liquid_errors(messages: Messages, renderer: Renderer) -> list[dict[str, object]]:
+    """Syntax errors of every Liquid field of ``messages`` (a campaign's or an inline
+    ``/messages/send`` body's), parsed with the send-time environment of ``renderer``.
+
+    Returns ``[{"type": "Liquid syntax error: ...", "field": "messages.<step>.<path>", "line",
+    "column"}]`` (line and column 1-based), empty when everything parses.
+    """
     errors: list[dict[str, object]] = []
-    for step, message in campaign.messages.steps():
+    for step, message in messages.steps():
         for path, source in message.templates():
             try:
                 renderer.parse(source)
@@ -57,6 +63,18 @@ def liquid_errors(campaign: CampaignDefinition, renderer: Renderer) -> list[dict
     return errors
 
 
+def check_liquid(messages: Messages, renderer: Renderer) -> None:
+    """Refuse messages whose Liquid does not parse: the one check of ``PUT /campaigns`` and the
+    messaging API's inline messages (``/messages/send``, its schedules).
+
+    Raises ValidationError (400, ``errors`` as :func:`liquid_errors`): Braze answers a fatal error
+    with a 400 and sends nothing (braze-api.md §2).
+    """
+    errors = liquid_errors(messages, renderer)
+    if errors:
+        raise ValidationError("Bad Request: a message template does not parse", errors=errors)
+
+
 def put_campaign(
     campaign_id: str, body: dict[str, Any], store: DefinitionStore, renderer: Renderer
 ) -> tuple[dict[str, Any], bool]:
@@ -71,9 +89,7 @@ def put_campaign(
     _check_id(campaign_id, "campaign_id")
     clean = _body(campaign_id, body)
     campaign = CampaignDefinition.model_validate(clean)
-    errors = liquid_errors(campaign, renderer)
-    if errors:
-        raise ValidationError("Bad Request: a message template does not parse", errors=errors)
+    check_liquid(campaign.messages, renderer)
     stored, changed = store.put("campaign", campaign_id, clean)
     return stored.as_response(), changed and stored.version == 1
 

@@ -20,8 +20,10 @@ Endpoints and their use cases:
 
 Every send answers ``{"dispatch_id": ..., "message": "success"}`` (and ``send_id`` when given).
 Errors are Braze's fatal 400s (§0): ``Invalid Campaign ID``, ``No Recipients``, ``The max number
-of external_ids and aliases per request was exceeded``, ``No message to send``, ...: nothing is
-sent when a request fails.
+of external_ids and aliases per request was exceeded``, ``No message to send``, a Liquid field of an
+inline message that does not parse (:func:`~engagekit.campaigns.manage.check_liquid`, the check of
+``PUT /campaigns``: ``errors`` name the field, line and column), ...: nothing is sent or enqueued
+when a request fails.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engagekit import clock
 from engagekit.campaigns import dispatch
 from engagekit.campaigns.definitions import CampaignDefinition, Messages
+from engagekit.campaigns.manage import check_liquid
 from engagekit.campaigns.plan import Audience, DispatchPlan, Recipient
 from engagekit.campaigns.rules import earliest_local_instant, latest_local_instant, parse_local_time
 from engagekit.campaigns.schedules import ScheduleRecord
@@ -401,7 +404,8 @@ def trigger_send(
 # --- /messages/send -------------------------------------------------------------------------------
 
 
-def _validate_messages(req: MessagesSendRequest) -> FilterNode | None:
+def _validate_messages(req: MessagesSendRequest, svc: CampaignsService) -> FilterNode | None:
+    check_liquid(req.messages, svc.renderer)
     users = len(req.external_user_ids or []) + len(req.user_aliases or [])
     if users > MAX_RECIPIENTS:
         raise ValidationError(TOO_MANY, errors=[{"type": f"{users} users (max 50)"}])
@@ -436,7 +440,7 @@ def messages_send(
 
     Raises ValidationError (400) for Braze's fatal errors; nothing is sent then.
     """
-    node = _validate_messages(req)
+    node = _validate_messages(req, svc)
     campaign = load_campaign(svc, req.campaign_id) if req.campaign_id else None
     _check_send_id(svc, req.campaign_id, req.send_id)
     plan_id = dispatch_id or dispatch.new_dispatch_id()
@@ -528,7 +532,7 @@ def schedule_create(
         _check_send_id(svc, req.campaign_id, req.send_id)
         campaign_id: str | None = req.campaign_id
     else:
-        _validate_messages(req)
+        _validate_messages(req, svc)
         if req.campaign_id:
             load_campaign(svc, req.campaign_id)
         _check_send_id(svc, req.campaign_id, req.send_id)
@@ -568,6 +572,7 @@ def schedule_update(
     if req.messages is not None:
         if kind != "messages":
             raise ValidationError("Bad Request: a campaign schedule's messages come from the campaign")
+        check_liquid(req.messages, svc.renderer)
         request["messages"] = req.messages.model_dump(by_alias=True, exclude_none=True)
     if req.trigger_properties is not None:
         request["trigger_properties"] = req.trigger_properties

@@ -186,6 +186,26 @@ def test_content_cards_land_in_the_inbox_and_sync(platform: LocalPlatform) -> No
     assert platform.request("GET", "/content_cards/sync")[0] == 400
 
 
+def test_messages_send_with_broken_liquid_is_a_400_and_sends_nothing(platform: LocalPlatform) -> None:
+    """Braze: a fatal error is a 400 and nothing is sent; the same check as PUT /campaigns."""
+    track(platform, {"external_id": "card-bad"})
+    card = {"title": "{% if %}", "description": "For {{${user_id}}}"}
+    body = {"external_user_ids": ["card-bad"], "messages": {"content_card": card}}
+    code, _, out = platform.request("POST", "/messages/send", body)
+    assert code == 400 and "dispatch_id" not in out
+    [error] = out["errors"]
+    assert error["field"] == "messages.content_card.title"
+    assert (error["line"], error["column"]) == (1, 4)
+    code, _, put = platform.request(
+        "PUT", "/campaigns/bad-card", {"name": "x", "messages": {"content_card": card}}
+    )
+    assert (code, put["errors"]) == (400, out["errors"])
+    schedule = {**body, "schedule": {"time": "2026-03-01T13:00:00Z"}}
+    assert platform.request("POST", "/messages/schedule/create", schedule)[0] == 400
+    platform.run_until_idle()
+    assert ok(platform, "GET", "/content_cards/sync?external_id=card-bad", status=200)["cards"] == []
+
+
 @pytest.mark.parametrize("case", CLAIMS, ids=lambda c: c.id)
 def test_dynamodb_ledger_claim_rules(platform: LocalPlatform, case: Case) -> None:
     check_claim(DynamoLedger(platform.refs[("table", "sends", "name")]), case, "dyn-1")

@@ -411,3 +411,108 @@ def test_a_local_time_already_past_everywhere_is_refused(world: World) -> None:
                 "schedule": {"time": "2026-02-27T09:00:00", "in_local_time": True},
             },
         )
+
+
+# --- inline Liquid is checked at request time, like PUT /campaigns --------------------------------
+
+BROKEN = "Hello {{${first_name}}}\n  {% if %}"
+"""``if`` without an expression (a fatal error), reported at line 2, column 6 (the ``if``)."""
+
+VALID = {
+    "email": {"from": "Shop <news@shop.com>", "subject": "Hi", "body": "<p>Hi</p>"},
+    "sms": {"subscription_group_id": "g1", "body": "Hi"},
+    "webhook": {"url": "https://hooks.example.com/x", "body": "{}"},
+    "push": {"alert": "Hi"},
+    "apple_push": {"alert": "Hi"},
+    "android_push": {"alert": "Hi"},
+    "content_card": {"description": "Hi"},
+    "in_app_message": {"message": "Hi"},
+}
+
+
+@dataclass
+class Broken:
+    step: str
+    path: str
+    override: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.step}.{self.path}"
+
+    def messages(self) -> dict[str, Any]:
+        return {self.step: {**VALID[self.step], **self.override}}
+
+
+BROKEN_FIELDS = [
+    Broken("email", "subject", {"subject": BROKEN}),
+    Broken("email", "body", {"body": BROKEN}),
+    Broken("email", "plaintext_body", {"plaintext_body": BROKEN}),
+    Broken("email", "preheader", {"preheader": BROKEN}),
+    Broken("sms", "body", {"body": BROKEN}),
+    Broken("webhook", "url", {"url": "https://hooks.example.com/" + BROKEN}),
+    Broken("webhook", "body", {"body": BROKEN}),
+    Broken("webhook", "request_headers.X-Code", {"request_headers": {"X-Code": BROKEN}}),
+    Broken("push", "alert", {"alert": BROKEN}),
+    Broken("push", "title", {"title": BROKEN}),
+    Broken("push", "extra.deeplink", {"extra": {"deeplink": BROKEN}}),
+    Broken("apple_push", "alert", {"alert": BROKEN}),
+    Broken("android_push", "title", {"title": BROKEN}),
+    Broken("content_card", "title", {"title": BROKEN}),
+    Broken("content_card", "description", {"description": BROKEN}),
+    Broken("content_card", "image_url", {"image_url": BROKEN}),
+    Broken("content_card", "url", {"url": BROKEN}),
+    Broken("content_card", "extra.k", {"extra": {"k": BROKEN}}),
+    Broken("in_app_message", "message", {"message": BROKEN}),
+    Broken("in_app_message", "header", {"header": BROKEN}),
+    Broken("in_app_message", "extra.button", {"extra": {"button": BROKEN}}),
+]
+
+
+def assert_refused(world: World, err: pytest.ExceptionInfo[ValidationError], case: Broken) -> None:
+    """A 400 naming the field, line and column; nothing stored, enqueued or started."""
+    [problem] = err.value.errors
+    assert problem["field"] == f"messages.{case.step}.{case.path}"
+    assert (problem["line"], problem["column"]) == (2, 6)
+    assert str(problem["type"]).startswith("Liquid syntax error")
+    assert world.ledger.dispatches == {} and world.queues.bodies == {} and world.starter.started == []
+
+
+@pytest.mark.parametrize("case", BROKEN_FIELDS, ids=lambda c: c.id)
+def test_messages_send_refuses_liquid_that_does_not_parse(world: World, case: Broken) -> None:
+    users(world, "ann")
+    for body in (
+        {"external_user_ids": ["ann"], "messages": case.messages()},
+        {"broadcast": True, "segment_id": "s1", "messages": case.messages()},
+    ):
+        with pytest.raises(ValidationError, match="does not parse") as err:
+            world.send_messages(body)
+        assert_refused(world, err, case)
+
+
+@pytest.mark.parametrize("case", BROKEN_FIELDS, ids=lambda c: c.id)
+def test_put_campaign_refuses_the_same_fields_the_same_way(world: World, case: Broken) -> None:
+    with pytest.raises(ValidationError, match="does not parse") as err:
+        world.campaign("c1", campaign(messages=case.messages()))
+    assert_refused(world, err, case)
+
+
+def test_message_schedules_refuse_liquid_that_does_not_parse(world: World) -> None:
+    users(world, "ann")
+    case = Broken("content_card", "title", {"title": BROKEN})
+    when = {"time": "2026-03-01T13:00:00Z"}
+    with pytest.raises(ValidationError, match="does not parse") as err:
+        schedule(
+            world, "messages", {"external_user_ids": ["ann"], "messages": case.messages(), "schedule": when}
+        )
+    assert_refused(world, err, case)
+    ok = {"external_user_ids": ["ann"], "messages": VALID, "schedule": when}
+    created = schedule(world, "messages", ok)
+    update = messaging.ScheduleUpdateRequest.model_validate(
+        {"schedule_id": created["schedule_id"], "messages": case.messages()}
+    )
+    with pytest.raises(ValidationError, match="does not parse") as err:
+        messaging.schedule_update("messages", update, world.campaigns)
+    assert_refused(world, err, case)
+    stored = world.schedules.get_schedule(created["schedule_id"])
+    assert stored is not None and stored.request["messages"] == VALID
