@@ -263,7 +263,7 @@ def test_message_events_are_queryable_once(
     status, _, out = http.call(
         "PUT", "/campaigns/cur-email", {"name": "Currents e2e", "messages": {"email": email}}
     )
-    assert status == 200, out
+    assert status == 201, out  # created
     recipients = [{"external_user_id": u} for u in [*USERS, "cur-unknown"]]
     # when the campaign is sent through the API, and a content card through /messages/send
     trigger = {
