@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from engagekit.liquid import FakeFetcher, HttpResponse, Rendered, Renderer
+from engagekit.liquid.syntax import MAX_TEMPLATE_BYTES
 from engagekit.templates import CachedTemplates
 from engagekit.templates.dynamo import DynamoTemplateRepository
 
@@ -343,3 +344,25 @@ def test_connected_content_to_a_metadata_address_is_refused_with_a_warning(platf
 def test_message_extras_are_returned(platform: LocalPlatform) -> None:
     answer = render(platform, template="{% message_extras :key tier :value gold %}ok")
     assert answer["message_extras"] == {"tier": "gold"}
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{{" * 5000, "expected '}}', found end of file"),
+        ("{{${" * 3000, "expected '}}', found end of file"),
+        ("{%" * 5000, "missing tag name or closing delimiter"),
+    ],
+    ids=["open_output_x5000", "open_output_attr_x3000", "open_tag_x5000"],
+)
+def test_render_of_adversarial_source_is_a_prompt_400(
+    platform: LocalPlatform, source: str, message: str
+) -> None:
+    """These sources took minutes in the old backtracking lexer; now they are plain syntax errors."""
+    [error] = render(platform, 400, template=source)["errors"]
+    assert (error["type"], error["message"]) == ("syntax_error", message)
+
+
+def test_render_of_an_oversized_source_is_400_naming_the_cap(platform: LocalPlatform) -> None:
+    out = render(platform, 400, template="a" * (MAX_TEMPLATE_BYTES + 1))
+    assert str(MAX_TEMPLATE_BYTES) in json.dumps(out)
