@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from io import StringIO
 from typing import TYPE_CHECKING, TextIO
 
@@ -69,12 +69,37 @@ def _render_nodes(template: BoundTemplate, context: RenderContext) -> str:
 
 
 _MASK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+"""The specification of :func:`_mask` (``re.sub`` with it is quadratic on ``"{{" * n``)."""
+_MASK_OPEN = re.compile(r"\{[{%]")
+
+
+def _mask(text: str, replace: Callable[[str], str]) -> str:
+    """``_MASK.sub(lambda m: replace(m.group(0)), text)`` in linear time.
+
+    Each ``{{``/``{%`` is closed by the first ``}}``/``%}`` after it; once a kind has no closer left,
+    later openers of that kind are skipped without searching again.
+    """
+    pieces: list[str] = []
+    done = index = 0
+    unclosed: set[str] = set()
+    while (found := _MASK_OPEN.search(text, index)) is not None:
+        start = found.start()
+        closer = "}}" if text[start + 1] == "{" else "%}"
+        close = -1 if closer in unclosed else text.find(closer, start + 2)
+        if close < 0:
+            unclosed.add(closer)
+            index = start + 1
+            continue
+        pieces += (text[done:start], replace(text[start : close + 2]))
+        done = index = close + 2
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _split_options(text: str, names: frozenset[str]) -> tuple[str, list[tuple[str, str, int]]]:
     """Split ``head :opt value :opt2 value2`` (``:opt`` not inside Liquid) into the head and a list
     of ``(option, value, offset)``."""
-    masked = _MASK.sub(lambda m: "x" * len(m.group(0)), text)
+    masked = _mask(text, lambda part: "x" * len(part))
     pattern = re.compile(r"(?:^|(?<=\s)):(" + "|".join(sorted(names)) + r")(?=\s|$)")
     matches = list(pattern.finditer(masked))
     head = text[: matches[0].start()] if matches else text
@@ -148,6 +173,7 @@ class CheckedTablerowTag(TablerowTag):
 # -- abort_message ----------------------------------------------------------------------------------
 
 _ABORT_ARGS = re.compile(r"""(?:\(\s*(?:(?P<q>['"])(?P<reason>.*?)(?P=q))?\s*\))?""", re.DOTALL)
+"""The specification of :func:`_abort_args`."""
 DEFAULT_ABORT_REASON = "{% abort_message %} called"
 
 
@@ -174,13 +200,28 @@ class AbortMessageTag(Tag):
     def parse(self, stream: TokenStream) -> Node:
         tag, expr = _take_expression(stream)
         text = expr.value.strip() if expr else ""
-        match = _ABORT_ARGS.fullmatch(text)
-        if match is None:
+        ok, reason = _abort_args(text)
+        if not ok:
             raise LiquidSyntaxError(
                 "abort_message takes one plain quoted string: {% abort_message('reason') %}",
                 token=expr or tag,
             )
-        return AbortMessageNode(tag, match.group("reason"))
+        return AbortMessageNode(tag, reason)
+
+
+def _abort_args(text: str) -> tuple[bool, str | None]:
+    """``(matched, reason)`` of ``_ABORT_ARGS.fullmatch(text)`` in linear time (the regex's two
+    ``\\s*`` around an optional group backtrack quadratically on long whitespace)."""
+    if not text:
+        return True, None
+    if not (text.startswith("(") and text.endswith(")")) or len(text) < 2:
+        return False, None
+    inner = text[1:-1].strip()
+    if not inner:
+        return True, None
+    if len(inner) >= 2 and inner[0] in "'\"" and inner[-1] == inner[0]:
+        return True, inner[1:-1]
+    return False, None
 
 
 # -- connected_content ------------------------------------------------------------------------------
@@ -294,7 +335,7 @@ class ConnectedContentTag(Tag):
         if expr is None:
             raise LiquidSyntaxError("connected_content needs a URL", token=tag)
         url, options = _split_options(expr.value, _CC_VALUE_OPTIONS | _CC_FLAGS)
-        if not url or re.search(r"\s", _MASK.sub("x", url)):
+        if not url or re.search(r"\s", _mask(url, lambda part: "x")):
             raise LiquidSyntaxError(
                 f"connected_content: expected a URL and :options, found {url!r}", token=expr
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from dataclasses import dataclass
 from typing import cast
 
@@ -26,6 +27,7 @@ from engagekit.liquid.syntax import (
     tokenize,
     translate_expression,
 )
+from engagekit.liquid.tags import _ABORT_ARGS, _MASK, _abort_args, _mask
 from liquid.exceptions import LiquidSyntaxError
 from liquid.lex import _tokenize_template
 
@@ -177,3 +179,40 @@ def test_template_size_cap_is_checked_before_lexing(case: SizeCase) -> None:
         assert (result.line, result.column) == (1, 1)
     else:
         assert not isinstance(result, SyntaxProblem)
+
+
+TAG_FRAGMENTS = ["{{", "}}", "{%", "%}", "{", "}", "%", " ", "\n", "(", ")", "'", '"', "a", ":save", "x"]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_tag_argument_scanners_equal_their_regex_specifications(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(4000):
+        text = "".join(rng.choice(TAG_FRAGMENTS) for _ in range(rng.randint(0, 12)))
+        assert _mask(text, lambda part: "x" * len(part)) == _MASK.sub(
+            lambda m: "x" * len(m.group(0)), text
+        ), text
+        match = _ABORT_ARGS.fullmatch(text)
+        assert _abort_args(text) == ((True, match.group("reason")) if match else (False, None)), text
+
+
+@dataclass
+class TagCase:
+    name: str
+    source: str
+
+
+ADVERSARIAL_TAGS = [
+    TagCase("connected_content URL of {{ x 20000", "{% connected_content https://x/" + "{{" * 20_000 + " %}"),
+    TagCase("abort_message with 100000 spaces", "{% abort_message(" + " " * 100_000 + "x %}"),
+]
+
+
+@pytest.mark.parametrize("case", ADVERSARIAL_TAGS, ids=[c.name for c in ADVERSARIAL_TAGS])
+def test_adversarial_tag_arguments_are_refused_promptly(case: TagCase) -> None:
+    """Both were quadratic regex scans (about 30 s and 50 s at these sizes); the 5 s bound is generous."""
+    started = time.perf_counter()
+    result = Renderer().render(case.source, None)
+
+    assert isinstance(result, SyntaxProblem)
+    assert time.perf_counter() - started < 5.0
