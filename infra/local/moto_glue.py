@@ -229,6 +229,32 @@ def install_stepfunctions_clock(waits: ClockWaits) -> None:
     retrier_decl.time = _Time()  # type: ignore[attr-defined,assignment]
 
 
+def uninstall() -> None:
+    """Put back every moto internal this module replaced (the platform stopped): moto used
+    directly afterwards, e.g. by another test in the same process, behaves as shipped."""
+    from moto.awslambda.models import LambdaFunction
+    from moto.core.botocore_stubber import BotocoreStubber
+    from moto.dynamodb.models.table import StreamShard
+    from moto.firehose.models import FirehoseBackend
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+        WaitFunction,
+    )
+
+    if "lock" in _installed:
+        BotocoreStubber.__call__, DomainDispatcherApplication.__call__ = _installed.pop("lock")  # type: ignore[method-assign]
+    if "lambda" in _installed:
+        LambdaFunction.invoke = _installed.pop("lambda")  # type: ignore[method-assign]
+    if "stream" in _installed:
+        StreamShard.add = _installed.pop("stream")  # type: ignore[method-assign]
+    if "firehose" in _installed:
+        FirehoseBackend.put_s3_records = _installed.pop("firehose")  # type: ignore[method-assign]
+    if "wait" in _installed:
+        WaitFunction._wait_interval = _installed.pop("wait")  # type: ignore[method-assign]
+        retrier_decl.time = time  # type: ignore[attr-defined]
+
+
 def hygiene(keep_notifications: int = 100) -> None:
     """Keep moto's memory flat on a long run: drop its per-instance tracking (kept only for its
     dashboard) and all but the last ``keep_notifications`` notifications each SNS topic remembers,

@@ -169,6 +169,7 @@ class LocalPlatform:
         self._lanes.clear()
         if self._mock is not None:
             self._mock.stop()
+            moto_glue.uninstall()
             self._mock = None
         aws.reset_clients()
         if self._previous_clock is not None:
