@@ -233,6 +233,32 @@ WEBHOOK_TIMEOUT_S = 10.0
 WEBHOOK_MAX_RESPONSE = 64 * 1024
 
 
+def webhook_fetcher(allowed_targets: str = "") -> Fetcher:
+    """The webhook fetcher: the Connected Content SSRF guard, plus the ``ADDRESS:PORT`` items of
+    ``allowed_targets`` (comma-separated, IPv4 or ``[IPv6]``) that an operator explicitly allows.
+
+    Raises :class:`~engagekit.errors.ConfigError` for a malformed item.
+    """
+    import ipaddress
+
+    from engagekit.errors import ConfigError
+    from engagekit.liquid.connected.guard import UnsafeTestAllowlist, UrlGuard
+    from engagekit.liquid.connected.urllib3_fetcher import Urllib3Fetcher
+
+    items = [i.strip() for i in allowed_targets.split(",") if i.strip()]
+    if not items:
+        return Urllib3Fetcher()
+    networks, ports = [], []
+    for item in items:
+        address, _, port = item.rpartition(":")
+        try:
+            networks.append(ipaddress.ip_network(address.strip("[]")))
+            ports.append(int(port))
+        except ValueError as exc:
+            raise ConfigError(f"WEBHOOK_ALLOWED_TARGETS: {item!r} is not ADDRESS:PORT") from exc
+    return Urllib3Fetcher(UrlGuard(unsafe_test_allowlist=UnsafeTestAllowlist(networks=networks, ports=ports)))
+
+
 class HttpWebhookProvider:
     """Webhooks over a :class:`~engagekit.liquid.connected.http.Fetcher` — by default the urllib3
     fetcher with the Connected Content SSRF guard (http/https on ports 80 and 443 only; no private,

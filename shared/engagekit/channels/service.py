@@ -49,6 +49,10 @@ class SenderSettings(RendererSettings):
     ses_configuration_set: str = ""
     inbox_table: str = ""
     send_webhook_queue_url: str = ""
+    webhook_allowed_targets: str = ""
+    """Operator opt-in: comma-separated ``ADDRESS:PORT`` webhook destinations that the SSRF guard
+    would refuse (e.g. ``127.0.0.1:9000`` for a receiver on this machine with ``engagekit local
+    --allow-webhook``). Empty (the default) allows only public addresses on ports 80 and 443."""
 
 
 def _adapters(function: str, settings: SenderSettings) -> list[ChannelAdapter]:
@@ -59,7 +63,11 @@ def _adapters(function: str, settings: SenderSettings) -> list[ChannelAdapter]:
     if function == "send_sms":
         return [SmsAdapter(providers.SnsSmsProvider())]
     if function == "send_webhook":
-        return [WebhookAdapter(providers.HttpWebhookProvider())]
+        return [
+            WebhookAdapter(
+                providers.HttpWebhookProvider(providers.webhook_fetcher(settings.webhook_allowed_targets))
+            )
+        ]
     if function == "send_push":
         return [PushAdapter(providers.SnsPushProvider())]
     if function == "send_in_app":

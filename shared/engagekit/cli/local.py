@@ -25,6 +25,13 @@ def run(
         float, typer.Option(help="Platform seconds per wall second (60: a minute passes each second).")
     ] = 1.0,
     log_level: Annotated[str, typer.Option(help="Log level of the runtime and the functions.")] = "WARNING",
+    allow_webhook: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Let webhooks reach ADDRESS:PORT although the SSRF guard refuses it (e.g. 127.0.0.1:9000 "
+            "for a receiver on this machine). Repeatable."
+        ),
+    ] = None,
 ) -> None:
     """Run the whole platform on this machine: the API, AWS (moto) and every function, no Docker.
 
@@ -40,6 +47,9 @@ def run(
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", log_level.upper())
     from engagekit.clock import ScaledClock
     from engagekit.errors import EngagekitError
+
+    if allow_webhook:
+        os.environ["WEBHOOK_ALLOWED_TARGETS"] = ",".join(allow_webhook)
     from infra.local.runtime import LocalPlatform, PortInUseError
 
     platform = LocalPlatform(
