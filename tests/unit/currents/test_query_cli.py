@@ -153,9 +153,8 @@ def test_each_local_platform_has_its_own_synced_folder() -> None:
 
 
 def test_empty_sql_is_a_one_line_error_not_a_traceback() -> None:
-    from typer.testing import CliRunner
-
     from engagekit.cli import app
+    from typer.testing import CliRunner
 
     result = CliRunner().invoke(app, ["query", "  "])
     assert result.exit_code == 2 and "the SQL is empty" in result.output
