@@ -11,13 +11,14 @@ import os
 from functools import cache
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from engagekit.errors import ConfigError
+from engagekit.model import Model
 
 
-class FunctionSettings(BaseModel):
+class FunctionSettings(Model):
     """Base for a function's settings: field ``profiles_table`` reads ``PROFILES_TABLE``."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

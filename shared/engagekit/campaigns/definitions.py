@@ -29,7 +29,9 @@ import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from engagekit.model import Model
 
 Channel = Literal["email", "sms", "webhook", "push", "content_card", "in_app"]
 """A delivery channel; each has its own queue and sender (in-app and content cards share one)."""
@@ -73,7 +75,7 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ADDRESS = re.compile(r"<?([^<>\s@]+@[^<>\s@]+)>?\s*$")
 
 
-class _Message(BaseModel):
+class _Message(Model):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     def templates(self) -> Iterator[tuple[str, str]]:
@@ -227,7 +229,7 @@ class InAppMessage(_Message):
 ChannelMessage = EmailMessage | SmsMessage | WebhookMessage | PushMessage | ContentCardMessage | InAppMessage
 
 
-class Messages(BaseModel):
+class Messages(Model):
     """One message per channel; at least one. ``push`` is engagekit's cross-platform push;
     ``apple_push`` / ``android_push`` are Braze's per-platform objects (tokens of that platform)."""
 
@@ -253,7 +255,7 @@ class Messages(BaseModel):
         return [(name, msg) for name in CHANNEL_OF_STEP if (msg := getattr(self, name)) is not None]
 
 
-class QuietHours(BaseModel):
+class QuietHours(Model):
     """Local-time window (user's zone) in which nothing is sent; ``start``/``end`` are ``HH:MM``.
 
     A window with ``start`` after ``end`` spans midnight (``22:00``-``08:00``). ``fallback``:
@@ -280,7 +282,7 @@ class QuietHours(BaseModel):
         return self
 
 
-class Reeligibility(BaseModel):
+class Reeligibility(Model):
     """Whether a user may receive the campaign again, and after how many seconds (braze-api.md §4)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -289,7 +291,7 @@ class Reeligibility(BaseModel):
     after_s: int = Field(default=0, ge=0, le=MAX_REELIGIBILITY_S)
 
 
-class CampaignDefinition(BaseModel):
+class CampaignDefinition(Model):
     """A campaign as PUT (module docstring). Immutable; ``tags`` feed tag-based frequency caps."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -307,7 +309,7 @@ class CampaignDefinition(BaseModel):
     archived: bool = False
 
 
-class CapWindow(BaseModel):
+class CapWindow(Model):
     """``amount`` ``unit``s: minutes (rolling), days (calendar days in the user's zone, today
     included), weeks (rolling 7-day periods); at most 30 days (braze-api.md §4)."""
 
@@ -324,7 +326,7 @@ class CapWindow(BaseModel):
         return self
 
 
-class FrequencyCapRule(BaseModel):
+class FrequencyCapRule(Model):
     """At most ``limit`` sends of ``channel`` (``any``: every capped channel) per ``window``,
     counting only campaigns tagged ``tag`` when given (braze-api.md §4)."""
 

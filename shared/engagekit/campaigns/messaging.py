@@ -47,6 +47,7 @@ from engagekit.campaigns.schedules import ScheduleRecord
 from engagekit.campaigns.service import CampaignsService
 from engagekit.domain.profile import Profile, UserAlias
 from engagekit.errors import NotFoundError, ValidationError
+from engagekit.model import Model
 from engagekit.profiles import identity as ids
 from engagekit.profiles.identity import Identifier
 from engagekit.profiles.resolve import Ambiguous, find, load, pick
@@ -64,13 +65,13 @@ NO_RECIPIENTS = "No Recipients"
 TOO_MANY = "The max number of external_ids and aliases per request was exceeded"
 
 
-class AliasModel(BaseModel):
+class AliasModel(Model):
     model_config = ConfigDict(extra="forbid")
     alias_name: str = Field(min_length=1, max_length=400)
     alias_label: str = Field(min_length=1, max_length=400)
 
 
-class RecipientModel(BaseModel):
+class RecipientModel(Model):
     """One recipient of ``/campaigns/trigger/send``: exactly one identifier (braze-api.md §2.1)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -83,7 +84,7 @@ class RecipientModel(BaseModel):
     attributes: dict[str, Any] | None = None
 
 
-class ScheduleModel(BaseModel):
+class ScheduleModel(Model):
     """Braze's schedule object (braze-api.md §2.4): ``time`` ISO 8601 (UTC, or a naive local time
     with ``in_local_time``/``at_optimal_time``)."""
 
@@ -93,7 +94,7 @@ class ScheduleModel(BaseModel):
     at_optimal_time: bool = False
 
 
-class TriggerSendRequest(BaseModel):
+class TriggerSendRequest(Model):
     """``POST /campaigns/trigger/send`` (braze-api.md §2.1)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -112,7 +113,7 @@ class TriggerScheduleRequest(TriggerSendRequest):
     schedule: ScheduleModel
 
 
-class MessagesSendRequest(BaseModel):
+class MessagesSendRequest(Model):
     """``POST /messages/send`` (braze-api.md §2.3)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -135,7 +136,7 @@ class MessagesScheduleRequest(MessagesSendRequest):
     override_messaging_limits: bool = False
 
 
-class ScheduleUpdateRequest(BaseModel):
+class ScheduleUpdateRequest(Model):
     """``POST /messages/schedule/update`` and ``/campaigns/trigger/schedule/update``."""
 
     model_config = ConfigDict(extra="ignore")
@@ -147,13 +148,13 @@ class ScheduleUpdateRequest(BaseModel):
     recipients: list[RecipientModel] | None = None
 
 
-class ScheduleDeleteRequest(BaseModel):
+class ScheduleDeleteRequest(Model):
     model_config = ConfigDict(extra="ignore")
     schedule_id: str = Field(min_length=1)
     campaign_id: str | None = None
 
 
-class SendIdCreateRequest(BaseModel):
+class SendIdCreateRequest(Model):
     """``POST /sends/id/create`` (braze-api.md §2.5)."""
 
     model_config = ConfigDict(extra="ignore")

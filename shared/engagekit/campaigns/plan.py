@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from engagekit.campaigns.definitions import (
     CHANNEL_OF_STEP,
@@ -33,6 +33,7 @@ from engagekit.campaigns.definitions import (
     SubscriptionRequirement,
 )
 from engagekit.errors import ValidationError
+from engagekit.model import Model
 
 RECIPIENTS_PER_MESSAGE = 250
 """Recipients per SQS message: 250 ids are about 8 KB, so ten messages (one SendMessageBatch, the
@@ -57,7 +58,7 @@ QUEUE_OF_CHANNEL: dict[Channel, str] = {
 """The manifest queue (and sender function) of each channel."""
 
 
-class Audience(BaseModel):
+class Audience(Model):
     """Who a dispatch targets: explicit user ids, a segment, a Connected Audience filter, or all."""
 
     model_config = ConfigDict(frozen=True)
@@ -67,7 +68,7 @@ class Audience(BaseModel):
     filter: dict[str, Any] | None = Field(default=None, description="Connected Audience JSON (§2.6)")
 
 
-class DispatchPlan(BaseModel):
+class DispatchPlan(Model):
     """The snapshot of one send (module docstring). Instants are aware UTC.
 
     ``local_time`` is set for ``in_local_time`` schedules: the naive local wall time (ISO,

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from engagekit import clock
 from engagekit.channels.ports import Inbox, InboxItem
+from engagekit.model import Model
 from engagekit.profiles import identity as ids
 from engagekit.profiles.store import ProfileStore
 
 
-class SyncQuery(BaseModel):
+class SyncQuery(Model):
     """Query string of a sync: exactly one of ``external_id`` and ``braze_id``."""
 
     model_config = ConfigDict(extra="ignore")

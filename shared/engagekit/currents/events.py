@@ -34,11 +34,12 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Literal, TypeVar
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from engagekit import clock
 from engagekit.currents.errors import CurrentsSchemaError
 from engagekit.domain.profile import Profile
+from engagekit.model import Model
 
 __all__ = [
     "ABORT_TYPES",
@@ -78,7 +79,7 @@ def new_event_id() -> str:
     return str(uuid.uuid4())
 
 
-class CurrentsEvent(BaseModel):
+class CurrentsEvent(Model):
     """Base of every exported event: ``event_type``, ``id`` and ``time`` (UTC epoch seconds).
 
     ``VIEW`` is the name of the DuckDB view (and Athena table) that holds this event type.
@@ -111,7 +112,7 @@ class _UserEvent(CurrentsEvent):
     external_user_id: str | None = Field(default=None, description="the profile's external_id")
 
 
-class _Device(BaseModel):
+class _Device(Model):
     """Device fields of events an app or SDK reports (Currents v10)."""
 
     app_id: str | None = None
@@ -148,12 +149,12 @@ class _DispatchedEvent(_MessageEvent):
     dispatch_id: str | None = None
 
 
-class _Abort(BaseModel):
+class _Abort(Model):
     abort_type: str | None = Field(default=None, description=f"one of {', '.join(ABORT_TYPES)}")
     abort_log: str | None = None
 
 
-class _Email(BaseModel):
+class _Email(Model):
     email_address: str
 
 
@@ -579,7 +580,7 @@ class PushAbort(_Abort, _DispatchedEvent):
 # SMS (braze-api.md §6 table; Rejection, Abort, InboundReceive from CE)
 
 
-class _Sms(BaseModel):
+class _Sms(Model):
     subscription_group_id: str | None = None
 
 

@@ -21,7 +21,9 @@ import hashlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from engagekit.model import Model
 
 DAILY_WINDOW_DAYS = 30
 MAX_TRACKED_EVENT_NAMES = 250
@@ -31,7 +33,7 @@ SubscriptionState = Literal["opted_in", "subscribed", "unsubscribed"]
 GroupState = Literal["subscribed", "unsubscribed"]
 
 
-class UserAlias(BaseModel):
+class UserAlias(Model):
     """Braze's user alias: a (label, name) pair unique within the workspace."""
 
     model_config = ConfigDict(frozen=True)
@@ -39,13 +41,13 @@ class UserAlias(BaseModel):
     alias_label: str
 
 
-class PushToken(BaseModel):
+class PushToken(Model):
     app_id: str
     token: str
     device_id: str | None = None
 
 
-class Aggregate(BaseModel):
+class Aggregate(Model):
     """Occurrences of one thing (an event name, a product): all-time and per UTC day (last 30 days)."""
 
     count: int = 0
@@ -90,7 +92,7 @@ class PurchaseTotals(Aggregate):
     currency: str | None = None
 
 
-class Profile(BaseModel):
+class Profile(Model):
     """One user.
 
     ``user_id`` is engagekit's internal id, exposed as Braze's ``braze_id`` (24 lowercase hex).

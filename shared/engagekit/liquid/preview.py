@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from engagekit.liquid.context import RenderRequest
 from engagekit.liquid.render import Renderer
 from engagekit.liquid.results import Aborted, Rendered, Retry, SyntaxProblem
+from engagekit.model import Model
 
 if TYPE_CHECKING:
     from engagekit.domain.profile import Profile
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 _default_renderer: Renderer | None = None
 
 
-class PreviewResult(BaseModel):
+class PreviewResult(Model):
     """The outcome of a preview render, shaped for an API response."""
 
     model_config = ConfigDict(frozen=True)

@@ -25,10 +25,11 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from engagekit.domain.profile import Profile
 from engagekit.errors import EngagekitError, ValidationError
+from engagekit.model import Model
 from engagekit.segments import calendar
 
 FieldKind = Literal[
@@ -150,7 +151,7 @@ class EvalContext:
         return segment_id in self.memberships
 
 
-class Leaf(BaseModel):
+class Leaf(Model):
     """Base of every leaf kind. Subclasses set ``kind`` and implement the three methods.
 
     Models are frozen, strict (JSON types are not coerced: ``"7"`` is not ``7``) and forbid unknown

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from engagekit.model import Model
 from engagekit.segments import leaves
 from engagekit.segments.base import InvalidFilterError, Leaf, leaf_kind, leaf_kinds
 
@@ -38,21 +39,21 @@ MAX_NODES = 500
 MAX_NAME_CHARS = 255
 
 
-class AndNode(BaseModel):
+class AndNode(Model):
     """``{"AND": [...]}``: true when every child is (at least one child)."""
 
     model_config = ConfigDict(frozen=True)
     children: tuple[FilterNode, ...]
 
 
-class OrNode(BaseModel):
+class OrNode(Model):
     """``{"OR": [...]}``: true when any child is (at least one child)."""
 
     model_config = ConfigDict(frozen=True)
     children: tuple[FilterNode, ...]
 
 
-class NotNode(BaseModel):
+class NotNode(Model):
     """``{"NOT": {...}}``: true when the child is false."""
 
     model_config = ConfigDict(frozen=True)

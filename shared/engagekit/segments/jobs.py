@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from engagekit.model import Model
 from engagekit.profiles.projection import export_user
 from engagekit.segments.membership import SHARDS
 from engagekit.segments.store import DefinitionRepo
@@ -44,7 +45,7 @@ EXPORT_FILE_USERS = 5000
 DROP_PAGE = 500
 
 
-class Job(BaseModel):
+class Job(Model):
     """The input of one ``segment_backfill`` execution (and of each of its tasks)."""
 
     model_config = ConfigDict(extra="forbid")

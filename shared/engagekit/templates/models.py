@@ -18,9 +18,10 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from engagekit.liquid.store import MAX_CONTENT_BLOCK_BYTES
+from engagekit.model import Model
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 """Template ids, content block names and credential names (engagekit rule; module docstring)."""
@@ -40,7 +41,7 @@ MAX_DESCRIPTION_CHARS = 1000
 MAX_CREDENTIAL_CHARS = 1024
 
 
-class _Body(BaseModel):
+class _Body(Model):
     model_config = ConfigDict(extra="forbid")
     api_key: str | None = Field(
         default=None, exclude=True, description="Legacy key field; prefer Authorization: Bearer"
@@ -102,7 +103,7 @@ class CredentialDefinition(_Body):
         return value
 
 
-class UserAliasBody(BaseModel):
+class UserAliasBody(Model):
     model_config = ConfigDict(extra="forbid")
     alias_name: str = Field(min_length=1, max_length=512)
     alias_label: str = Field(min_length=1, max_length=512)
@@ -156,7 +157,7 @@ class RenderBody(_Body):
         return self
 
 
-class RenderResponse(BaseModel):
+class RenderResponse(Model):
     """Answer of ``POST /templates/render`` with status 200 (a syntax error is a 400)."""
 
     message: Literal["success"] = "success"

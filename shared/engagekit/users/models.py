@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from engagekit.model import Model
 from engagekit.profiles.identity import MAX_IDENTIFIER_BYTES, check_identifier
 from engagekit.profiles.limits import MAX_IDS_PER_REQUEST, MAX_OBJECTS_PER_ARRAY, MAX_PURCHASE_QUANTITY
 from engagekit.profiles.projection import EXPORTABLE_FIELDS
@@ -33,21 +34,21 @@ IdStr = Annotated[str, Field(min_length=1, max_length=MAX_IDENTIFIER_BYTES), Aft
 """external_id, braze_id, alias name or label: ≤400 UTF-8 bytes, no control characters."""
 
 
-class Request(BaseModel):
+class Request(Model):
     """Base of request bodies: unknown fields ignored; legacy ``api_key`` accepted."""
 
     model_config = ConfigDict(extra="ignore")
     api_key: str | None = Field(default=None, description="Legacy key field; prefer Authorization: Bearer")
 
 
-class Message(BaseModel):
+class Message(Model):
     """``{"message": "success"}``, or a fatal message with error items (braze-api.md §0)."""
 
     message: str = Field(description="'success' or the fatal error")
     errors: list[dict[str, Any]] | None = Field(default=None, description="error items when any")
 
 
-class UserAliasModel(BaseModel):
+class UserAliasModel(Model):
     """A user alias (braze-api.md §1.1): a (label, name) pair unique in the workspace."""
 
     model_config = ConfigDict(extra="forbid")
@@ -55,7 +56,7 @@ class UserAliasModel(BaseModel):
     alias_label: IdStr
 
 
-class _Identified(BaseModel):
+class _Identified(Model):
     """The identifier fields of a /users/track object: exactly one of external_id, user_alias,
     braze_id; or email (or phone) alone."""
 
@@ -74,20 +75,20 @@ class _Identified(BaseModel):
     )
 
 
-class SubscriptionGroupUpdate(BaseModel):
+class SubscriptionGroupUpdate(Model):
     model_config = ConfigDict(extra="forbid")
     subscription_group_id: str = Field(min_length=1, max_length=255)
     subscription_state: GroupState
 
 
-class PushTokenModel(BaseModel):
+class PushTokenModel(Model):
     model_config = ConfigDict(extra="forbid")
     app_id: str = Field(min_length=1, max_length=255)
     token: str = Field(min_length=1, max_length=4096)
     device_id: str | None = Field(default=None, max_length=255)
 
 
-class Location(BaseModel):
+class Location(Model):
     longitude: float = Field(ge=-180, le=180)
     latitude: float = Field(ge=-90, le=90)
 
@@ -151,13 +152,13 @@ class TrackRequest(Request):
     purchases: list[PurchaseObject] | None = Field(default=None, max_length=MAX_OBJECTS_PER_ARRAY)
 
 
-class TrackErrorItem(BaseModel):
+class TrackErrorItem(Model):
     type: str = Field(description="what is wrong with the object")
     input_array: Literal["attributes", "events", "purchases"]
     index: int | None = Field(default=None, description="position of the object in its array")
 
 
-class TrackResponse(BaseModel):
+class TrackResponse(Model):
     """201: counts of the objects processed per array sent, and error items for skipped ones."""
 
     message: str
@@ -167,7 +168,7 @@ class TrackResponse(BaseModel):
     errors: list[TrackErrorItem] | None = None
 
 
-class TrackSyncUser(BaseModel):
+class TrackSyncUser(Model):
     model_config = ConfigDict(extra="allow")
     external_id: str | None = None
     braze_id: str | None = None
@@ -176,7 +177,7 @@ class TrackSyncUser(BaseModel):
     purchase_events: list[dict[str, Any]] | None = None
 
 
-class TrackSyncResponse(BaseModel):
+class TrackSyncResponse(Model):
     """201 when the single object was applied; the resulting profile slice (braze-api.md §1.1.4)."""
 
     users: list[TrackSyncUser]
@@ -186,20 +187,20 @@ class TrackSyncResponse(BaseModel):
 # --- identify, aliases ------------------------------------------------------------------------
 
 
-class AliasToIdentify(BaseModel):
+class AliasToIdentify(Model):
     model_config = ConfigDict(extra="forbid")
     external_id: IdStr
     user_alias: UserAliasModel
 
 
-class EmailToIdentify(BaseModel):
+class EmailToIdentify(Model):
     model_config = ConfigDict(extra="forbid")
     external_id: IdStr
     email: str = Field(min_length=3, max_length=320)
     prioritization: list[Priority] = Field(min_length=1, max_length=4)
 
 
-class PhoneToIdentify(BaseModel):
+class PhoneToIdentify(Model):
     model_config = ConfigDict(extra="forbid")
     external_id: IdStr
     phone: str = Field(min_length=4, max_length=64)
@@ -216,7 +217,7 @@ class IdentifyRequest(Request):
     )
 
 
-class IdentifyResponse(BaseModel):
+class IdentifyResponse(Model):
     aliases_processed: int
     emails_processed: int | None = None
     phone_numbers_processed: int | None = None
@@ -224,7 +225,7 @@ class IdentifyResponse(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
-class NewAlias(BaseModel):
+class NewAlias(Model):
     model_config = ConfigDict(extra="forbid")
     external_id: IdStr | None = None
     alias_name: IdStr
@@ -237,13 +238,13 @@ class AliasNewRequest(Request):
     user_aliases: list[NewAlias] = Field(min_length=1, max_length=MAX_IDS_PER_REQUEST)
 
 
-class AliasNewResponse(BaseModel):
+class AliasNewResponse(Model):
     aliases_processed: int
     message: str
     errors: list[dict[str, Any]] | None = None
 
 
-class AliasUpdate(BaseModel):
+class AliasUpdate(Model):
     model_config = ConfigDict(extra="forbid")
     alias_label: IdStr
     old_alias_name: IdStr
@@ -259,13 +260,13 @@ class AliasUpdateRequest(Request):
 # --- delete, merge, external ids --------------------------------------------------------------
 
 
-class EmailWithPriority(BaseModel):
+class EmailWithPriority(Model):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(min_length=3, max_length=320)
     prioritization: list[Priority] = Field(min_length=1, max_length=4)
 
 
-class PhoneWithPriority(BaseModel):
+class PhoneWithPriority(Model):
     model_config = ConfigDict(extra="forbid")
     phone: str = Field(min_length=4, max_length=64)
     prioritization: list[Priority] = Field(min_length=1, max_length=4)
@@ -281,12 +282,12 @@ class DeleteRequest(Request):
     phone_numbers: list[PhoneWithPriority] = Field(default_factory=list, max_length=MAX_IDS_PER_REQUEST)
 
 
-class DeleteResponse(BaseModel):
+class DeleteResponse(Model):
     deleted: int = Field(description="profiles deleted")
     message: str
 
 
-class MergeIdentifier(BaseModel):
+class MergeIdentifier(Model):
     """One user in a merge: exactly one of external_id, user_alias, email or phone (+ prioritization)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -298,7 +299,7 @@ class MergeIdentifier(BaseModel):
     prioritization: list[Priority] | None = Field(default=None, min_length=1, max_length=4)
 
 
-class MergeUpdate(BaseModel):
+class MergeUpdate(Model):
     model_config = ConfigDict(extra="forbid")
     identifier_to_merge: MergeIdentifier
     identifier_to_keep: MergeIdentifier
@@ -310,7 +311,7 @@ class MergeRequest(Request):
     merge_updates: list[MergeUpdate] = Field(min_length=1, max_length=MAX_IDS_PER_REQUEST)
 
 
-class Rename(BaseModel):
+class Rename(Model):
     model_config = ConfigDict(extra="forbid")
     current_external_id: IdStr
     new_external_id: IdStr
@@ -322,7 +323,7 @@ class RenameRequest(Request):
     external_id_renames: list[Rename] = Field(min_length=1, max_length=MAX_IDS_PER_REQUEST)
 
 
-class RenameResponse(BaseModel):
+class RenameResponse(Model):
     message: str
     external_ids: list[str]
     rename_errors: list[list[str]]
@@ -334,7 +335,7 @@ class RemoveRequest(Request):
     external_ids: list[IdStr] = Field(min_length=1, max_length=MAX_IDS_PER_REQUEST)
 
 
-class RemoveResponse(BaseModel):
+class RemoveResponse(Model):
     message: str
     removed_ids: list[str]
     removal_errors: list[list[str]]
@@ -356,7 +357,7 @@ class ExportIdsRequest(Request):
     fields_to_export: list[ExportField] | None = Field(default=None, description="default: every field")
 
 
-class ExportIdsResponse(BaseModel):
+class ExportIdsResponse(Model):
     message: str
     users: list[dict[str, Any]]
     invalid_user_ids: list[str] | None = None
@@ -384,29 +385,29 @@ class EmailStatusRequest(Request):
     subscription_state: SubscriptionState
 
 
-class GroupStatus(BaseModel):
+class GroupStatus(Model):
     id: str
     status: str
 
 
-class UserSubscriptionStatus(BaseModel):
+class UserSubscriptionStatus(Model):
     external_id: str | None = None
     email: str | None = None
     phone: str | None = None
     subscription_groups: list[GroupStatus]
 
 
-class UserStatusResponse(BaseModel):
+class UserStatusResponse(Model):
     users: list[UserSubscriptionStatus]
     message: str
 
 
-class EmailDated(BaseModel):
+class EmailDated(Model):
     email: str
     unsubscribed_at: str | None = None
     hard_bounced_at: str | None = None
 
 
-class EmailListResponse(BaseModel):
+class EmailListResponse(Model):
     emails: list[EmailDated]
     message: str

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from engagekit import clock
 from engagekit.currents.events import (
@@ -26,6 +26,7 @@ from engagekit.currents.events import (
 )
 from engagekit.domain.profile import Profile
 from engagekit.errors import ValidationError
+from engagekit.model import Model
 from engagekit.profiles import identity as ids
 from engagekit.profiles.behavior_events import UPDATE_SOURCE, group_change, status_name
 from engagekit.profiles.changes import UserChanges
@@ -124,7 +125,7 @@ def set_group_status(request: SubscriptionStatusSetRequest, svc: UsersService) -
     return body
 
 
-class UserStatusQuery(BaseModel):
+class UserStatusQuery(Model):
     """Query of ``GET /subscription/user/status``: comma-separated ids (HTTP API joins repeats)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -204,7 +205,7 @@ def email_status(request: EmailStatusRequest, svc: UsersService) -> dict[str, An
     return {"message": "success"}
 
 
-class EmailListQuery(BaseModel):
+class EmailListQuery(Model):
     """Query of ``GET /email/unsubscribes`` and ``/email/hard_bounces`` (dates ``YYYY-MM-DD``, UTC)."""
 
     model_config = ConfigDict(extra="ignore")

@@ -1,0 +1,19 @@
+"""The base of engagekit's pydantic models: schemas built on first use, not at import.
+
+Every request, definition, event and profile model derives from :class:`Model`. With
+``defer_build=True`` pydantic builds a model's validator and serializer the first time the model
+validates or serializes something, instead of when its module is imported, so a Lambda cold start
+pays only for the models the invoked route uses (most functions import far more models than one
+request touches). Each model is built once per process. Issue #2's cold-import goal is measured by
+``python -m bench runtime`` (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Model(BaseModel):
+    """``pydantic.BaseModel`` with ``defer_build=True``; subclasses' configs merge with it."""
+
+    model_config = ConfigDict(defer_build=True)
