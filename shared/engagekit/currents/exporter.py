@@ -43,7 +43,9 @@ __all__ = [
     "MAX_RECORDS_PER_CALL",
     "MAX_RECORD_BYTES",
     "CurrentsExporter",
+    "EventLine",
     "ExportStats",
+    "Exportable",
     "FakeFirehose",
     "FirehoseAdapter",
     "FirehoseExporter",
@@ -70,6 +72,39 @@ MAX_EVENT_BYTES = 900 * 1024
 """Braze drops Currents events whose payload exceeds 900 KB (braze-api.md §6); so does engagekit."""
 
 
+class Exportable(Protocol):
+    """What an exporter takes: a Currents event that knows its type and its JSON line.
+
+    Both the event models of :mod:`engagekit.currents.events` and :class:`EventLine` qualify.
+    """
+
+    @property
+    def event_type(self) -> str:
+        """The Currents event type, e.g. ``users.behaviors.CustomEvent``."""
+        ...
+
+    def to_line(self) -> bytes:
+        """The event as one newline-terminated compact JSON line (UTF-8), null fields omitted."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventLine:
+    """A Currents event already serialized: its ``event_type`` and its newline-terminated JSON line.
+
+    Hot paths (``/users/track`` emits about one event per object) build the line from fields they
+    have already validated instead of validating a model per event; the tests parse such lines back
+    with :func:`engagekit.currents.events.parse_event`, so they are held to the same schema.
+    """
+
+    event_type: str
+    line: bytes
+
+    def to_line(self) -> bytes:
+        """The JSON line (``line``)."""
+        return self.line
+
+
 class CurrentsExporter(Protocol):
     """The port every producer of Currents events uses.
 
@@ -79,7 +114,7 @@ class CurrentsExporter(Protocol):
     dedupe by ``id``).
     """
 
-    def export(self, events: Iterable[CurrentsEvent]) -> None:
+    def export(self, events: Iterable[Exportable]) -> None:
         """Buffer ``events``; raises CurrentsDeliveryError only if an automatic send fails."""
         ...
 
@@ -237,7 +272,7 @@ class FirehoseExporter:
         with self._lock:
             return len(self._pending)
 
-    def export(self, events: Iterable[CurrentsEvent]) -> None:
+    def export(self, events: Iterable[Exportable]) -> None:
         """Serialize and buffer ``events`` (see :class:`CurrentsExporter`).
 
         An event whose JSON line exceeds ``policy.max_event_bytes`` (900 KB) is dropped, counted in

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from engagekit.domain.profile import Profile, PushToken
 from engagekit.profiles.changes import UserChanges
@@ -84,9 +84,12 @@ _SIMPLE_ARRAY_KEYS = frozenset({"add", "remove"})
 _OBJECT_ARRAY_KEYS = frozenset({"$add", "$remove", "$update"})
 
 
-@dataclass(frozen=True)
-class CustomOp:
-    """One custom attribute operation: ``kind`` set|delete|inc|array|object|objects."""
+class CustomOp(NamedTuple):
+    """One custom attribute operation: ``kind`` set|delete|inc|array|object|objects.
+
+    A named tuple: one is made per custom attribute of every request, and tuples are the cheapest
+    immutable record CPython builds.
+    """
 
     name: str
     kind: str

@@ -7,6 +7,11 @@
 - email/push global state -> ``users.behaviors.subscription.GlobalStateChange``;
 - subscription group state -> ``users.behaviors.subscriptiongroup.StateChange``;
 - push token added -> ``users.behaviors.pushnotification.TokenStateChange``.
+
+The three events of nearly every request (custom events, purchases, profile updates: about one
+per object) are written straight to their JSON lines (:class:`EventLine`) from fields the parsers
+have already validated; the rarer ones are built and validated by their models. Both produce the
+same lines (tests/unit/profiles/test_behavior_events.py parses them back with the models).
 """
 
 from __future__ import annotations
@@ -15,11 +20,9 @@ import os
 from datetime import date, datetime
 from typing import Any
 
+from pydantic_core import to_json
+
 from engagekit.currents.events import (
-    CurrentsEvent,
-    CustomEvent,
-    ProfileUpdate,
-    Purchase,
     PushTokenStateChange,
     SubscriptionGlobalStateChange,
     SubscriptionGroupStateChange,
@@ -27,10 +30,14 @@ from engagekit.currents.events import (
     json_string,
     user_event,
 )
+from engagekit.currents.exporter import EventLine, Exportable
 from engagekit.domain.profile import Profile
 from engagekit.profiles.changes import UserChanges
 
 UPDATE_SOURCE = "REST API"
+CUSTOM_EVENT = "users.behaviors.CustomEvent"
+PURCHASE = "users.behaviors.Purchase"
+PROFILE_UPDATE = "users.profile.Update"
 _STATUS = {"subscribed": "Subscribed", "unsubscribed": "Unsubscribed", "opted_in": "Opted In"}
 _PROFILE_FIELDS = {
     "first_name": "first_name",
@@ -51,10 +58,10 @@ def status_name(state: str) -> str:
     return _STATUS.get(state, state)
 
 
-def events_for(profile: Profile, changes: UserChanges, now: datetime) -> list[CurrentsEvent]:
+def events_for(profile: Profile, changes: UserChanges, now: datetime) -> list[Exportable]:
     """Every Currents event for ``changes`` made to ``profile`` at ``now`` (aware UTC)."""
     user = UserIds.of(profile)
-    out: list[CurrentsEvent] = []
+    out: list[Exportable] = []
     if changes.attributes_changed:
         out.append(profile_update(user, changes, now))
     for channel in ("email", "push"):
@@ -90,42 +97,51 @@ def events_for(profile: Profile, changes: UserChanges, now: datetime) -> list[Cu
     return out
 
 
-def behaviors(user: UserIds, changes: UserChanges) -> list[CurrentsEvent]:
+def _line(event_type: str, fields: dict[str, Any]) -> EventLine:
+    """``fields`` (``event_type`` first, nulls dropped) as one Currents JSON line."""
+    return EventLine(event_type, to_json({k: v for k, v in fields.items() if v is not None}) + b"\n")
+
+
+def behaviors(user: UserIds, changes: UserChanges) -> list[Exportable]:
     """The ``CustomEvent`` and ``Purchase`` events of ``changes`` (one Purchase per unit bought).
 
-    The events are validated by their models as the Currents builders do, but from fields already
-    prepared (properties JSON computed once at parse time); ids are random UUIDs (version 4), as
-    :func:`engagekit.currents.events.new_event_id` makes them, drawn in one batch.
+    Lines are written from fields the parsers validated (name, product id and currency at most 255
+    characters, finite price, properties JSON computed once at parse time), in the shape of the
+    :class:`~engagekit.currents.events.CustomEvent` and ``Purchase`` models; ids are random UUIDs
+    (version 4), as :func:`engagekit.currents.events.new_event_id` makes them, drawn in one batch.
     """
     total = len(changes.events) + sum(p.quantity for p in changes.purchases)
     ids = iter(event_ids(total))
-    base: dict[str, Any] = {"user_id": user.user_id, "external_user_id": user.external_user_id}
-    out: list[CurrentsEvent] = []
+    out: list[Exportable] = []
     for event in changes.events:
-        out.append(
-            CustomEvent.model_validate(
-                {
-                    **base,
-                    "id": next(ids),
-                    "time": int(event.at.timestamp()),
-                    "timezone": user.timezone,
-                    "name": event.name,
-                    "properties": event.properties_json,
-                    "app_id": event.app_id,
-                }
-            )
-        )
+        fields = {
+            "event_type": CUSTOM_EVENT,
+            "id": next(ids),
+            "time": int(event.at.timestamp()),
+            "user_id": user.user_id,
+            "external_user_id": user.external_user_id,
+            "app_id": event.app_id,
+            "timezone": user.timezone,
+            "name": event.name,
+            "properties": event.properties_json,
+        }
+        out.append(_line(CUSTOM_EVENT, fields))
     for purchase in changes.purchases:
         fields = {
-            **base,
+            "event_type": PURCHASE,
+            "id": "",
             "time": int(purchase.at.timestamp()),
+            "user_id": user.user_id,
+            "external_user_id": user.external_user_id,
+            "app_id": purchase.app_id,
             "product_id": purchase.product_id,
             "price": purchase.price,
             "currency": purchase.currency,
             "properties": purchase.properties_json,
-            "app_id": purchase.app_id,
         }
-        out.extend(Purchase.model_validate({**fields, "id": next(ids)}) for _ in range(purchase.quantity))
+        for _ in range(purchase.quantity):
+            fields["id"] = next(ids)
+            out.append(_line(PURCHASE, fields))
     return out
 
 
@@ -157,20 +173,22 @@ def group_change(
     )
 
 
-def profile_update(user: UserIds, changes: UserChanges, now: datetime) -> ProfileUpdate:
-    """The ``users.profile.Update`` listing only the changed fields."""
-    fields: dict[str, Any] = {}
+def profile_update(user: UserIds, changes: UserChanges, now: datetime) -> EventLine:
+    """The ``users.profile.Update`` listing only the changed fields (shape of ``ProfileUpdate``)."""
+    fields: dict[str, Any] = {
+        "event_type": PROFILE_UPDATE,
+        "id": event_ids(1)[0],
+        "time": int(now.timestamp()),
+        "user_id": user.user_id,
+        "external_user_id": user.external_user_id,
+        "timezone": user.timezone,
+        "time_ms": int(now.timestamp() * 1000),
+        "update_source": UPDATE_SOURCE,
+    }
     for name, value in changes.standard.items():
         target = _PROFILE_FIELDS.get(name)
         if target is not None and value is not None:
             fields[target] = value.isoformat() if isinstance(value, date | datetime) else str(value)
     if changes.custom:
         fields["custom_attributes"] = json_string(changes.custom)
-    return user_event(
-        ProfileUpdate,
-        user,
-        time=now,
-        time_ms=int(now.timestamp() * 1000),
-        update_source=UPDATE_SOURCE,
-        **fields,
-    )
+    return _line(PROFILE_UPDATE, fields)

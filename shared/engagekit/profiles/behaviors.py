@@ -13,11 +13,12 @@ Rules (braze-api.md §1.1.2, §1.1.3, §9):
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+from pydantic_core import to_json
 
 from engagekit.domain.profile import Profile
 from engagekit.profiles.changes import EventRecord, PurchaseRecord, UserChanges
@@ -79,10 +80,10 @@ def parse_properties(value: Any, max_bytes: int) -> tuple[dict[str, Any], str]:
         if key in RESERVED_PROPERTY_NAMES:
             raise ItemError(f"property name '{key}' is reserved")
         out[key] = property_value(item, f"properties.{key}")
-    text = json.dumps(out, separators=(",", ":"), ensure_ascii=False)
-    if len(text) > max_bytes or len(text.encode()) > max_bytes:
+    raw = to_json(out)  # compact UTF-8 JSON, as Currents' properties string carries it
+    if len(raw) > max_bytes:
         raise ItemError(f"'properties' is larger than {max_bytes // 1024} KB")
-    return out, text
+    return out, raw.decode()
 
 
 def parse_event(obj: Mapping[str, Any], now: datetime) -> EventRecord:

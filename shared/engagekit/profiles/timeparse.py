@@ -13,6 +13,7 @@ Accepted (a value without a zone is UTC; a date alone is midnight UTC):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta, timezone
 
 MIN_YEAR = 0
@@ -46,11 +47,13 @@ def _zone(text: str | None) -> timezone:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
 
 
+@lru_cache(maxsize=4096)
 def parse_time(value: str) -> datetime | None:
     """``value`` in one of Braze's time formats as an aware UTC datetime, or None if it is not one.
 
     Years outside 0..3000 are accepted by the parser here only when Python can represent them
-    (1..9999); :func:`in_braze_range` tells whether Braze would store it as a time.
+    (1..9999); :func:`in_braze_range` tells whether Braze would store it as a time. Results are
+    cached (4,096 strings): batches of events and imports repeat their timestamps.
     """
     text = value.strip()
     if not text or len(text) > 64 or not _LOOKS_LIKE_TIME.match(text):

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from engagekit.config import FunctionSettings
-from engagekit.currents.events import CurrentsEvent
-from engagekit.currents.exporter import CurrentsExporter, FirehoseAdapter, FirehoseExporter
+from engagekit.currents.exporter import CurrentsExporter, Exportable, FirehoseAdapter, FirehoseExporter
 from engagekit.domain.profile import Profile
 from engagekit.profiles.limits import DEFAULT_ARRAY_MAX_LENGTH, Limits
 from engagekit.profiles.store import DynamoProfileStore, ProfileStore
@@ -47,7 +46,7 @@ class UsersService:
     limits: Limits = field(default_factory=Limits)
     deletion_hooks: list[DeletionHook] = field(default_factory=list)
 
-    def emit(self, events: Iterable[CurrentsEvent]) -> None:
+    def emit(self, events: Iterable[Exportable]) -> None:
         """Export ``events`` and flush: one PutRecordBatch per request (CurrentsDeliveryError propagates)."""
         batch = list(events)
         if batch:

@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
 from engagekit import clock
-from engagekit.currents.events import CurrentsEvent
+from engagekit.currents.exporter import Exportable
 from engagekit.domain.profile import Aggregate, Profile, UserAlias
 from engagekit.errors import ValidationError
 from engagekit.profiles import identity as ids
@@ -91,7 +92,7 @@ class TrackOutcome:
     counts: dict[str, int]
     errors: list[dict[str, Any]]
     profiles: list[tuple[Profile, UserChanges]]
-    events: list[CurrentsEvent]
+    events: list[Exportable]
 
 
 def identifier_of(obj: Mapping[str, Any]) -> Identifier:
@@ -100,7 +101,11 @@ def identifier_of(obj: Mapping[str, Any]) -> Identifier:
     ``external_id``, ``user_alias`` and ``braze_id`` are exclusive; without them ``email``
     identifies, else ``phone`` (both given: email wins, braze-api.md §1.1).
     """
-    present = [k for k in ("external_id", "user_alias", "braze_id") if obj.get(k) is not None]
+    get = obj.get
+    value = get("external_id")
+    if type(value) is str and get("user_alias") is None and get("braze_id") is None:
+        return _external_identifier(value)
+    present = [k for k in ("external_id", "user_alias", "braze_id") if get(k) is not None]
     if len(present) > 1:
         raise ItemError(f"only one of 'external_id', 'user_alias', 'braze_id' may be given, got {present}")
     if present == ["external_id"]:
@@ -120,6 +125,12 @@ def identifier_of(obj: Mapping[str, Any]) -> Identifier:
         except ValueError as exc:
             raise ItemError("'phone' is not a valid phone number") from exc
     raise ItemError("an object needs one of 'external_id', 'user_alias', 'braze_id', 'email' or 'phone'")
+
+
+@lru_cache(maxsize=4096)
+def _external_identifier(value: str) -> Identifier:
+    """The checked identifier of external id ``value`` (cached: requests repeat their users)."""
+    return ids.external_id(_id_string(value, "external_id"))
 
 
 def _id_string(value: Any, name: str) -> str:
@@ -420,7 +431,7 @@ def track(body: Mapping[str, Any], svc: UsersService, *, body_bytes: int | None 
     plans = _plan(items, resolution)
     counts = {f"{name}_processed": 0 for name in ARRAYS if name in arrays}
     written: list[tuple[Profile, UserChanges]] = []
-    events: list[CurrentsEvent] = []
+    events: list[Exportable] = []
     for plan in plans.values():
         done = _execute(plan, svc, addresses, now)
         errors.extend(done.errors)
