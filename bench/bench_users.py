@@ -9,6 +9,8 @@
    per new identity on first sight), counted by the store; and the same counted at the SDK level
    (botocore ``before-call`` events) on the real adapter against moto.
 3. Firehose PutRecordBatch calls per request (goal: 1).
+4. Where the handler's CPU goes, step by step, as multiples of the same floor, next to the work any
+   implementation of this design must do with the libraries at their fastest (``required_work``).
 
 Run: ``python -m bench.bench_users`` (prints JSON). About 20 s on 2 cores.
 """
@@ -174,6 +176,102 @@ def handler_vs_floor() -> dict[str, Any]:
     }
 
 
+def phases_vs_floor(rounds: int = 5) -> dict[str, Any]:
+    """Where the handler's CPU goes: each step of the use case over the same 40 requests, as a
+    multiple of the pydantic floor (process CPU time, best of ``rounds``, floor interleaved).
+
+    ``required_work`` is what any implementation of the issue's design must also do with the
+    libraries already at their fastest: decode the body (stdlib json), decode and encode each
+    distinct user's profile (pydantic-core, one JSON document per profile) and serialize the
+    Currents lines (pydantic-core ``to_json``). It is what the 3x budget has to include.
+    """
+    from engagekit import clock
+    from engagekit.currents.exporter import FakeFirehose, FirehoseExporter
+    from engagekit.profiles.behavior_events import events_for
+    from engagekit.profiles.resolve import load
+    from engagekit.profiles.store import InMemoryProfileStore, decode_profile, encode_profile
+    from engagekit.users import track as use_case
+    from engagekit.users.models import TrackRequest
+    from engagekit.users.service import UsersService
+    from pydantic_core import to_json
+
+    previous = clock.set_clock(clock.ManualClock(START))
+    try:
+        store, firehose = InMemoryProfileStore(), FakeFirehose(keep=False)
+        svc = UsersService(store, FirehoseExporter(firehose))
+        bodies = [json.dumps(_payload(i)).encode() for i in range(REQUESTS)]
+        for raw in bodies[:10]:
+            use_case.track(json.loads(raw), svc)
+        steps = (
+            "json_decode",
+            "parse_and_check",
+            "resolve",
+            "plan",
+            "apply_and_write",
+            "build_events",
+            "export",
+        )
+        required_parts = ("json_decode", "profile_decode_and_encode", "currents_lines_to_json")
+        best = dict.fromkeys((*steps, "floor"), float("inf"))
+        best_required = dict.fromkeys(required_parts, float("inf"))
+        cpu = time.process_time
+        for _ in range(rounds):
+            spent = dict.fromkeys(steps, 0.0)
+            required = dict.fromkeys(required_parts, 0.0)
+            for raw in bodies:
+                t0 = cpu()
+                body = json.loads(raw)
+                t1 = cpu()
+                now = clock.now()
+                items, _ = use_case._parse_items(use_case.check_envelope(body), svc, now, False)
+                t2 = cpu()
+                resolution = load(svc.store, [i.ident for i in items], use_case._address_keys(items))
+                addresses = use_case._addresses(resolution)
+                t3 = cpu()
+                plans = use_case._plan(items, resolution)
+                t4 = cpu()
+                done = [use_case._execute(plan, svc, addresses, now) for plan in plans.values()]
+                t5 = cpu()
+                events = [e for d in done if d.profile for e in events_for(d.profile, d.changes, now)]
+                t6 = cpu()
+                svc.emit(events)
+                t7 = cpu()
+                marks = (t0, t1, t2, t3, t4, t5, t6, t7)
+                for name, start, end in zip(steps, marks, marks[1:], strict=False):
+                    spent[name] += end - start
+                # the required work of the same request, measured on its own
+                stored = [store._profiles[d.profile.user_id] for d in done if d.profile]
+                records = [json.loads(e.to_line()) for e in events]
+                t8 = cpu()
+                json.loads(raw)
+                t9 = cpu()
+                for profile in [decode_profile(*item) for item in stored]:
+                    encode_profile(profile)
+                t10 = cpu()
+                for record in records:
+                    to_json(record)
+                t11 = cpu()
+                for name, start, end in zip(required_parts, (t8, t9, t10), (t9, t10, t11), strict=True):
+                    required[name] += end - start
+            for name in steps:
+                best[name] = min(best[name], spent[name])
+            for name in required_parts:
+                best_required[name] = min(best_required[name], required[name])
+            t9 = cpu()
+            for raw in bodies:
+                TrackRequest.model_validate_json(raw)
+            best["floor"] = min(best["floor"], cpu() - t9)
+    finally:
+        clock.set_clock(previous)
+    floor = best.pop("floor")
+    out: dict[str, Any] = {name: round(v / floor, 2) for name, v in best.items()}
+    out["steps_total"] = round(sum(best.values()) / floor, 2)
+    out["required_work"] = {name: round(v / floor, 2) for name, v in best_required.items()}
+    out["required_work"]["total"] = round(sum(best_required.values()) / floor, 2)
+    out["floor_ms_per_request"] = round(floor / REQUESTS * 1000, 3)
+    return out
+
+
 def moto_request_counts(requests: int = 8) -> dict[str, Any]:
     """DynamoDB operations per request counted at the SDK on the real adapter (moto in process)."""
     from engagekit.clock import ManualClock
@@ -203,7 +301,11 @@ def moto_request_counts(requests: int = 8) -> dict[str, Any]:
 
 def run() -> dict[str, Any]:
     """Every /users/track benchmark of this module, as one JSON-ready dict."""
-    return {"users_track": handler_vs_floor(), "users_track_moto": moto_request_counts()}
+    return {
+        "users_track": handler_vs_floor(),
+        "users_track_steps_vs_floor": phases_vs_floor(),
+        "users_track_moto": moto_request_counts(),
+    }
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from engagekit import clock
 from engagekit.currents.errors import CurrentsDeliveryError, CurrentsError
@@ -88,8 +88,7 @@ class Exportable(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class EventLine:
+class EventLine(NamedTuple):
     """A Currents event already serialized: its ``event_type`` and its newline-terminated JSON line.
 
     Hot paths (``/users/track`` emits about one event per object) build the line from fields they

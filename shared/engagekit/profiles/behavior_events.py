@@ -107,54 +107,50 @@ def behaviors(user: UserIds, changes: UserChanges) -> list[Exportable]:
 
     Lines are written from fields the parsers validated (name, product id and currency at most 255
     characters, finite price, properties JSON computed once at parse time), in the shape of the
-    :class:`~engagekit.currents.events.CustomEvent` and ``Purchase`` models; ids are random UUIDs
-    (version 4), as :func:`engagekit.currents.events.new_event_id` makes them, drawn in one batch.
+    :class:`~engagekit.currents.events.CustomEvent` and ``Purchase`` models, nulls left out; ids
+    are random UUIDs (version 4), as :func:`engagekit.currents.events.new_event_id` makes them,
+    drawn in one batch.
     """
     total = len(changes.events) + sum(p.quantity for p in changes.purchases)
     ids = iter(event_ids(total))
+    who: dict[str, Any] = {"user_id": user.user_id}
+    if user.external_user_id is not None:
+        who["external_user_id"] = user.external_user_id
     out: list[Exportable] = []
     for event in changes.events:
-        fields = {
-            "event_type": CUSTOM_EVENT,
-            "id": next(ids),
-            "time": int(event.at.timestamp()),
-            "user_id": user.user_id,
-            "external_user_id": user.external_user_id,
-            "app_id": event.app_id,
-            "timezone": user.timezone,
-            "name": event.name,
-            "properties": event.properties_json,
-        }
-        out.append(_line(CUSTOM_EVENT, fields))
+        fields = {"event_type": CUSTOM_EVENT, "id": next(ids), "time": int(event.at.timestamp()), **who}
+        if event.app_id is not None:
+            fields["app_id"] = event.app_id
+        if user.timezone is not None:
+            fields["timezone"] = user.timezone
+        fields["name"] = event.name
+        fields["properties"] = event.properties_json
+        out.append(EventLine(CUSTOM_EVENT, to_json(fields) + b"\n"))
     for purchase in changes.purchases:
-        fields = {
-            "event_type": PURCHASE,
-            "id": "",
-            "time": int(purchase.at.timestamp()),
-            "user_id": user.user_id,
-            "external_user_id": user.external_user_id,
-            "app_id": purchase.app_id,
-            "product_id": purchase.product_id,
-            "price": purchase.price,
-            "currency": purchase.currency,
-            "properties": purchase.properties_json,
-        }
+        fields = {"event_type": PURCHASE, "id": "", "time": int(purchase.at.timestamp()), **who}
+        if purchase.app_id is not None:
+            fields["app_id"] = purchase.app_id
+        fields["product_id"] = purchase.product_id
+        fields["price"] = purchase.price
+        fields["currency"] = purchase.currency
+        fields["properties"] = purchase.properties_json
         for _ in range(purchase.quantity):
             fields["id"] = next(ids)
-            out.append(_line(PURCHASE, fields))
+            out.append(EventLine(PURCHASE, to_json(fields) + b"\n"))
     return out
+
+
+_VARIANT = "89ab89ab89ab89ab"  # RFC 4122 variant: the top two bits of the clock_seq byte are 10
 
 
 def event_ids(n: int) -> list[str]:
-    """``n`` random version-4 UUID strings (one ``os.urandom`` call for all of them)."""
-    raw = bytearray(os.urandom(16 * n))
-    out: list[str] = []
-    for i in range(0, 16 * n, 16):
-        raw[i + 6] = (raw[i + 6] & 0x0F) | 0x40
-        raw[i + 8] = (raw[i + 8] & 0x3F) | 0x80
-        h = raw[i : i + 16].hex()
-        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return out
+    """``n`` random version-4 UUID strings (RFC 4122 §4.4) from one ``os.urandom`` call."""
+    h = os.urandom(16 * n).hex()
+    return [
+        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-4{h[i + 13 : i + 16]}-"
+        f"{_VARIANT[int(h[i + 16], 16)]}{h[i + 17 : i + 20]}-{h[i + 20 : i + 32]}"
+        for i in range(0, 32 * n, 32)
+    ]
 
 
 def group_change(

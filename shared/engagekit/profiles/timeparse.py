@@ -13,8 +13,8 @@ Accepted (a value without a zone is UTC; a date alone is midnight UTC):
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 
 MIN_YEAR = 0
 MAX_YEAR = 3000
