@@ -10,10 +10,18 @@ request touches). Each model is built once per process. Issue #2's cold-import g
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Model(BaseModel):
     """``pydantic.BaseModel`` with ``defer_build=True``; subclasses' configs merge with it."""
 
     model_config = ConfigDict(defer_build=True)
+
+
+class Request(Model):
+    """Base of REST request bodies: unknown top-level fields ignored, the legacy ``api_key`` field
+    accepted (braze-api.md §0)."""
+
+    model_config = ConfigDict(extra="ignore")
+    api_key: str | None = Field(default=None, description="Legacy key field; prefer Authorization: Bearer")

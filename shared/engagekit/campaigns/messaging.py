@@ -53,7 +53,6 @@ from engagekit.profiles.identity import Identifier
 from engagekit.profiles.resolve import Ambiguous, find, load, pick
 from engagekit.segments import evaluate, parse_filter
 from engagekit.segments.filters import FilterNode
-from engagekit.users.track import check_track, track
 
 MAX_RECIPIENTS = 50
 """Users one send request may name (braze-api.md §2, §9)."""
@@ -261,6 +260,9 @@ def _apply_attributes(svc: CampaignsService, targets: Sequence[_Target]) -> None
     ]
     if not indexed:
         return
+    # Imported here: only recipients with attributes need /users/track (a large import at cold start).
+    from engagekit.users.track import check_track, track
+
     body = {"attributes": [obj for _, obj in indexed]}
     try:
         problems = check_track(body, svc.users)

@@ -28,6 +28,7 @@ from pydantic import Field, field_validator
 from engagekit import clock
 from engagekit.config import FunctionSettings
 from engagekit.errors import ConflictError, NotFoundError, ValidationError
+from engagekit.model import Request
 from engagekit.profiles.projection import EXPORTABLE_FIELDS
 from engagekit.segments.base import InvalidFilterError
 from engagekit.segments.dependencies import check_acyclic
@@ -36,7 +37,6 @@ from engagekit.segments.jobs import Job, JobStarter
 from engagekit.segments.membership import DEFAULT_PAGE, MembershipRepo
 from engagekit.segments.profile_source import ProfileSource
 from engagekit.segments.store import DefinitionRepo, StoredSegment
-from engagekit.users.models import Request
 
 RESERVED_IDS = frozenset({"list", "details"})
 """Ids that would collide with ``GET /segments/list`` and ``GET /segments/details``."""

@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from engagekit import clock
-from engagekit.currents.events import CurrentsEvent, UserIds, UserOrphan, user_delete_request, user_event
+from engagekit.currents import events as ev  # ev.UserOrphan etc.: loaded on first use (cold start)
+from engagekit.currents.events import CurrentsEvent, UserIds, user_event
 from engagekit.domain.profile import Profile, UserAlias
 from engagekit.errors import ValidationError
 from engagekit.profiles import identity as ids
@@ -107,7 +108,7 @@ def merge_users(svc: UsersService, keep: Profile, merged: Profile, now: datetime
             svc.store.link_identity(ids.identity_key(kind, now_value), kept.user_id)  # type: ignore[arg-type]
     svc.store.delete_profile(snapshot.user_id)
     return [
-        user_event(UserOrphan, UserIds.of(snapshot), time=now, orphaned_by_id=kept.user_id),
+        user_event(ev.UserOrphan, UserIds.of(snapshot), time=now, orphaned_by_id=kept.user_id),
     ]
 
 
@@ -552,7 +553,7 @@ def delete(request: DeleteRequest, svc: UsersService) -> dict[str, Any]:
                 svc.store.release_identity(key, profile.user_id)
             else:
                 svc.store.unlink_identity(key, profile.user_id)
-        events.append(user_delete_request(profile.user_id, time=now))
+        events.append(ev.user_delete_request(profile.user_id, time=now))
         for hook in svc.deletion_hooks:
             hook(profile)
     svc.emit(events)

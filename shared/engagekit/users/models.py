@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field
 
-from engagekit.model import Model
+from engagekit.model import Model, Request
 from engagekit.profiles.identity import MAX_IDENTIFIER_BYTES, check_identifier
 from engagekit.profiles.limits import MAX_IDS_PER_REQUEST, MAX_OBJECTS_PER_ARRAY, MAX_PURCHASE_QUANTITY
 from engagekit.profiles.projection import EXPORTABLE_FIELDS
@@ -32,13 +32,6 @@ def _identifier(value: str) -> str:
 
 IdStr = Annotated[str, Field(min_length=1, max_length=MAX_IDENTIFIER_BYTES), AfterValidator(_identifier)]
 """external_id, braze_id, alias name or label: ≤400 UTF-8 bytes, no control characters."""
-
-
-class Request(Model):
-    """Base of request bodies: unknown fields ignored; legacy ``api_key`` accepted."""
-
-    model_config = ConfigDict(extra="ignore")
-    api_key: str | None = Field(default=None, description="Legacy key field; prefer Authorization: Bearer")
 
 
 class Message(Model):
