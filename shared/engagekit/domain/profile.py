@@ -57,7 +57,8 @@ class Aggregate(Model):
 
     def add(self, at: datetime, n: int = 1) -> None:
         """Count ``n`` occurrences at instant ``at`` (aware)."""
-        at = at.astimezone(UTC)
+        if at.tzinfo is not UTC:
+            at = at.astimezone(UTC)
         self.count += n
         if self.first is None or at < self.first:
             self.first = at
@@ -173,7 +174,7 @@ class Profile(Model):
         totals = self.purchases
         totals.add(at, quantity)
         totals.revenue = round(totals.revenue + revenue, 6)
-        day = at.astimezone(UTC).date().isoformat()
+        day = (at if at.tzinfo is UTC else at.astimezone(UTC)).date().isoformat()
         totals.daily_revenue[day] = round(totals.daily_revenue.get(day, 0.0) + revenue, 6)
         if currency and totals.currency is None:
             totals.currency = currency

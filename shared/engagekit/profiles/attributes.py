@@ -73,6 +73,8 @@ IGNORED_STANDARD = frozenset(
 )
 """Standard fields Braze documents that engagekit accepts and does not keep (docs/users-api.md)."""
 
+_NOT_ATTRIBUTES = CONTROL_KEYS | IGNORED_STANDARD
+
 SUBSCRIPTION_STATES = ("opted_in", "subscribed", "unsubscribed")
 GROUP_STATES = ("subscribed", "unsubscribed")
 _GENDERS = {
@@ -418,17 +420,19 @@ def parse_attributes(
     if not isinstance(merge, bool):
         raise ItemError("'_merge_objects' must be a boolean")
     parsed = ParsedAttributes(merge_objects=merge)
+    standard, custom = parsed.standard, parsed.custom
     for name, value in obj.items():
-        if name in CONTROL_KEYS or name in IGNORED_STANDARD:
+        if name in _NOT_ATTRIBUTES:
             continue
         if name in STANDARD_FIELDS:
             normalized = parse_standard(name, value)
             if normalized is not NOT_SET:
-                parsed.standard.append((name, normalized))
+                standard.append((name, normalized))
         else:
-            parsed.custom.append(parse_custom(name, value, limits, merge, check_size=check_size))
-    # email and phone first: a new address resets the email state, which email_subscribe may set
-    parsed.standard.sort(key=lambda pair: pair[0] not in ("email", "phone"))
+            custom.append(parse_custom(name, value, limits, merge, check_size=check_size))
+    if len(standard) > 1 and ("email" in obj or "phone" in obj):
+        # email and phone first: a new address resets the email state, which email_subscribe may set
+        standard.sort(key=lambda pair: pair[0] not in ("email", "phone"))
     return parsed
 
 
@@ -468,7 +472,8 @@ def _new_custom_value(profile: Profile, op: CustomOp, limits: Limits, merge: boo
         return total
     if op.kind == "array":
         current = list(old) if isinstance(old, list) else []
-        current = [v for v in current if not any(_same(v, r) for r in op.remove)]
+        if op.remove:
+            current = [v for v in current if not any(_same(v, r) for r in op.remove)]
         for v in op.add:
             current = [c for c in current if not _same(c, v)]
             current.append(v)
