@@ -9,8 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from engagekit.api import json_body, make_resolver, require
 from engagekit.campaigns import manage
-from engagekit.campaigns.service import DefinitionsSettings, definitions_from_settings
-from engagekit.campaigns.store import DefinitionStore
+from engagekit.campaigns.store import DefinitionsSettings, DefinitionStore, definitions_from_settings
 from engagekit.config import load_settings
 from engagekit.liquid import Renderer
 from engagekit.observability import logger, metrics, tracer

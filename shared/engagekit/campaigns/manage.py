@@ -8,7 +8,7 @@ idempotent); GET returns ``{"id", **body, "created_at", "updated_at", "version"}
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from liquid.exceptions import LiquidError
 
@@ -22,8 +22,9 @@ from engagekit.campaigns.definitions import (
 )
 from engagekit.campaigns.store import DefinitionStore, Kind
 from engagekit.errors import NotFoundError, ValidationError
-from engagekit.liquid import Renderer
-from engagekit.liquid.render import syntax_problem
+
+if TYPE_CHECKING:
+    from engagekit.liquid import Renderer
 
 
 def _check_id(ident: str, what: str) -> None:
@@ -45,6 +46,9 @@ def liquid_errors(messages: Messages, renderer: Renderer) -> list[dict[str, obje
     Returns ``[{"type": "Liquid syntax error: ...", "field": "messages.<step>.<path>", "line",
     "column"}]`` (line and column 1-based), empty when everything parses.
     """
+    # Here, not at the top: the scheduler imports this module (via messaging) but never renders.
+    from engagekit.liquid.render import syntax_problem
+
     errors: list[dict[str, object]] = []
     for step, message in messages.steps():
         for path, source in message.templates():

@@ -408,7 +408,7 @@ def trigger_send(
 
 
 def _validate_messages(req: MessagesSendRequest, svc: CampaignsService) -> FilterNode | None:
-    check_liquid(req.messages, svc.renderer)
+    check_liquid(req.messages, svc.liquid())
     users = len(req.external_user_ids or []) + len(req.user_aliases or [])
     if users > MAX_RECIPIENTS:
         raise ValidationError(TOO_MANY, errors=[{"type": f"{users} users (max 50)"}])
@@ -575,7 +575,7 @@ def schedule_update(
     if req.messages is not None:
         if kind != "messages":
             raise ValidationError("Bad Request: a campaign schedule's messages come from the campaign")
-        check_liquid(req.messages, svc.renderer)
+        check_liquid(req.messages, svc.liquid())
         request["messages"] = req.messages.model_dump(by_alias=True, exclude_none=True)
     if req.trigger_properties is not None:
         request["trigger_properties"] = req.trigger_properties

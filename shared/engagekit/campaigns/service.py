@@ -5,26 +5,21 @@ container (:func:`service_from_settings`); tests and the bench build it from fak
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engagekit.campaigns.audience import ProfileScanner
 from engagekit.campaigns.ledger import Ledger
 from engagekit.campaigns.queues import SendQueues
 from engagekit.campaigns.rules import DEFAULT_ZONE
 from engagekit.campaigns.schedules import ScheduleStore
-from engagekit.campaigns.store import DefinitionStore
-from engagekit.config import FunctionSettings
+from engagekit.campaigns.store import DefinitionsSettings, DefinitionStore
 from engagekit.errors import ConfigError
-from engagekit.liquid import Renderer
 from engagekit.segments.membership import MembershipRepo
 from engagekit.users.service import UsersService
 
-
-class DefinitionsSettings(FunctionSettings):
-    """Environment of the definitions API (``CAMPAIGNS_TABLE``)."""
-
-    campaigns_table: str
+if TYPE_CHECKING:
+    from engagekit.liquid import Renderer
 
 
 class CampaignsSettings(DefinitionsSettings):
@@ -100,14 +95,21 @@ class CampaignsService:
     scanner: ProfileScanner
     users: UsersService
     starter: RunStarter
-    renderer: Renderer = field(default_factory=Renderer)
+    renderer: Renderer | None = None
+    """Checks the Liquid of inline messages; ``None``: a default one made by :meth:`liquid`."""
     company_zone: str = DEFAULT_ZONE
 
+    def liquid(self) -> Renderer:
+        """:attr:`renderer`, a default :class:`~engagekit.liquid.Renderer` made on first use.
 
-def definitions_from_settings(settings: DefinitionsSettings) -> DefinitionStore:
-    from engagekit.campaigns.store import DynamoDefinitionStore
+        Only the messaging API checks Liquid, so the dispatcher and the scheduler never import the
+        renderer (a large import at cold start).
+        """
+        if self.renderer is None:
+            from engagekit.liquid import Renderer
 
-    return DynamoDefinitionStore(settings.campaigns_table)
+            self.renderer = Renderer()
+        return self.renderer
 
 
 def service_from_settings(settings: CampaignsSettings) -> CampaignsService:

@@ -23,6 +23,7 @@ from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from engagekit import clock
+from engagekit.config import FunctionSettings
 from engagekit.dynamo import bind
 
 Kind = Literal["campaign", "frequency_cap"]
@@ -155,6 +156,17 @@ class DynamoDefinitionStore:
         except self._model.DoesNotExist:
             return False
         return True
+
+
+class DefinitionsSettings(FunctionSettings):
+    """Environment of the definitions API (``CAMPAIGNS_TABLE``)."""
+
+    campaigns_table: str
+
+
+def definitions_from_settings(settings: DefinitionsSettings) -> DefinitionStore:
+    """The DynamoDB definition store of ``settings`` (the definitions API keeps one per container)."""
+    return DynamoDefinitionStore(settings.campaigns_table)
 
 
 class InMemoryDefinitionStore:

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engagekit.config import load_settings
 from engagekit.errors import ValidationError
-from engagekit.liquid.connected.guard import UrlGuard
-from engagekit.liquid.connected.http import Fetcher, HttpRequest
-from engagekit.liquid.errors import FetchError
 from engagekit.segments.jobs import JobRunner, S3Writer
 from engagekit.segments.membership import MembershipStore
 from engagekit.segments.profile_source import DynamoProfileSource
@@ -28,6 +25,11 @@ from engagekit.segments.service import SegmentsSettings
 from engagekit.segments.store import DynamoDefinitions
 from engagekit.segments.timer_store import DynamoTimers
 from engagekit.segments.updater import DefinitionCache, MembershipUpdater
+
+# Callbacks (segment exports) are rare: the HTTP client and its SSRF guard are imported where used,
+# not at every segment worker's cold start.
+if TYPE_CHECKING:
+    from engagekit.liquid.connected.http import Fetcher
 
 CALLBACK_TIMEOUT_S = 2.0
 _fetcher: list[Fetcher] = []
@@ -42,6 +44,7 @@ def use_callback_fetcher(fetcher: Fetcher | None) -> None:
 
 def _active_fetcher() -> Fetcher:
     if not _fetcher:
+        from engagekit.liquid.connected.guard import UrlGuard
         from engagekit.liquid.connected.urllib3_fetcher import Urllib3Fetcher
 
         _fetcher.append(Urllib3Fetcher(UrlGuard()))
@@ -54,6 +57,9 @@ def check_callback_url(url: str) -> None:
     Uses the installed fetcher's guard when it has one (tests), else the default guard.
     Raises :class:`ValidationError`.
     """
+    from engagekit.liquid.connected.guard import UrlGuard
+    from engagekit.liquid.errors import FetchError
+
     guard = getattr(_active_fetcher(), "guard", None) or UrlGuard()
     try:
         guard.check(url)
@@ -66,6 +72,8 @@ class SafeCallback:
     a refused/failed call raises (the job logs it)."""
 
     def post(self, url: str, body: dict[str, Any]) -> None:
+        from engagekit.liquid.connected.http import HttpRequest
+
         response = _active_fetcher().fetch(
             HttpRequest(
                 "POST",
