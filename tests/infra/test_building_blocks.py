@@ -140,7 +140,7 @@ def test_layer_build_asks_pip_for_arm64_cp312_wheels_and_adds_the_library(tmp_pa
     argv_file = tmp_path / "argv.json"
     record = f"import json, sys; open({str(argv_file)!r}, 'w').write(json.dumps(sys.argv))"
     fake_pip = (sys.executable, "-c", record)
-    target = build(tmp_path / "layer", pip=fake_pip)
+    target = build(tmp_path / "layer", pip=fake_pip, python=(sys.executable,))
     argv = json.loads(argv_file.read_text())
     flags = " ".join(argv)
     for flag in ("--platform manylinux2014_aarch64", "--only-binary=:all:", "--python-version 3.12",
@@ -149,6 +149,31 @@ def test_layer_build_asks_pip_for_arm64_cp312_wheels_and_adds_the_library(tmp_pa
     pins = sorted(f"{n}=={v}" for n, v in layer_requirements().items())
     assert sorted(a for a in argv if "==" in a) == pins
     assert (target / "python" / "engagekit" / "__init__.py").is_file()
+
+
+def test_layer_ships_unchecked_hash_bytecode_for_the_target_python(tmp_path: Path) -> None:
+    # given a layer build with a compiling interpreter, then every module of the library has a pyc
+    # for that interpreter whose PEP 552 flags say "hash-based, unchecked" (valid after the zip
+    # round trip whatever the timestamps), and the CDK asset keeps them
+    fake_pip = (sys.executable, "-c", "pass")
+    site = build(tmp_path / "layer", pip=fake_pip, python=(sys.executable,)) / "python"
+    sources = sorted((site / "engagekit").rglob("*.py"))
+    tag = sys.implementation.cache_tag
+    for source in sources:
+        pyc = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        assert pyc.is_file(), pyc
+        flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+        assert flags == 0b01, (pyc, flags)  # bit 0: hash-based; bit 1 (check_source) clear
+    assert len(sources) > 100
+
+
+def test_layer_without_the_target_python_ships_sources_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("infra.cdk.layer.target_python", lambda: None)
+    site = build(tmp_path / "layer", pip=(sys.executable, "-c", "pass")) / "python"
+    assert not list(site.rglob("*.pyc"))
+    assert "ships sources only" in capsys.readouterr().err
 
 
 def test_failed_layer_build_is_a_synth_error_and_leaves_nothing(tmp_path: Path) -> None:

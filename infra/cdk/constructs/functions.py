@@ -47,7 +47,8 @@ class Functions(Construct):
         self.layer = lambda_.LayerVersion(
             self,
             C.LAYER,
-            code=lambda_.Code.from_asset(str(layer_dir), exclude=["__pycache__", "*.pyc"]),
+            # the layer's bytecode is built for the Lambda runtime (infra/cdk/layer.py): keep it
+            code=lambda_.Code.from_asset(str(layer_dir)),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="engagekit library and its runtime dependencies (infra/cdk/layer.py)",
