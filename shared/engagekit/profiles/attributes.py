@@ -45,6 +45,7 @@ from engagekit.profiles.timeparse import in_braze_range, iso, parse_time
 from engagekit.profiles.values import (
     check_number,
     check_string,
+    check_text,
     deep_merge,
     is_number,
     json_size,
@@ -119,8 +120,7 @@ def _optional_str(name: str, value: Any, max_chars: int = MAX_STRING_CHARS) -> s
         return None
     if not isinstance(value, str):
         raise ItemError(f"'{name}' must be a string or null")
-    if len(value) > max_chars:
-        raise ItemError(f"'{name}' is longer than {max_chars} characters")
+    check_string(value, name, max_chars)
     return value
 
 
@@ -274,11 +274,13 @@ def _parse_location(value: Any) -> list[float] | None:
 
 
 def check_custom_name(name: str) -> None:
-    """Raise ItemError for an empty custom attribute name, one over 255 chars or starting with '$'."""
+    """Raise ItemError for an empty custom attribute name, one over 255 chars, starting with '$' or
+    holding a lone surrogate."""
     if not name or len(name) > MAX_STRING_CHARS or name.startswith("$"):
         raise ItemError(
             f"custom attribute name {name[:40]!r} must be 1 to 255 characters, not starting with '$'"
         )
+    check_text(name, "custom attribute name")
 
 
 def parse_custom(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_json
@@ -31,11 +31,12 @@ from engagekit.profiles.limits import (
     MAX_STRING_CHARS,
 )
 from engagekit.profiles.timeparse import parse_time
-from engagekit.profiles.values import check_number, is_number, property_value
+from engagekit.profiles.values import check_number, check_text, is_number, property_value
 
 RESERVED_PROPERTY_NAMES = frozenset({"time", "event_name"})
 """Event property names Braze reserves (braze-api.md §1.1.2)."""
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _required_str(obj: Mapping[str, Any], name: str) -> str:
@@ -44,6 +45,7 @@ def _required_str(obj: Mapping[str, Any], name: str) -> str:
         raise ItemError(f"'{name}' is required")
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_STRING_CHARS:
         raise ItemError(f"'{name}' is not valid")
+    check_text(value, name)
     return value
 
 
@@ -54,6 +56,9 @@ def _time(obj: Mapping[str, Any], now: datetime) -> datetime:
     at = parse_time(value) if isinstance(value, str) else None
     if at is None:
         raise ItemError("'time' is not valid")
+    if at < EPOCH:
+        # Currents carries times as UTC epoch seconds from 0 (braze-api.md §6)
+        raise ItemError("'time' must not be before 1970-01-01T00:00:00Z")
     return min(at, now)
 
 
@@ -63,6 +68,7 @@ def _app_id(obj: Mapping[str, Any]) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > MAX_STRING_CHARS:
         raise ItemError("'app_id' is not valid")
+    check_text(value, "app_id")
     return value
 
 
@@ -77,6 +83,7 @@ def parse_properties(value: Any, max_bytes: int) -> tuple[dict[str, Any], str]:
     for key, item in value.items():
         if not key or len(key) > MAX_STRING_CHARS or key.startswith("$"):
             raise ItemError(f"property name {key[:40]!r} must be 1 to 255 characters, not starting with '$'")
+        check_text(key, "property name")
         if key in RESERVED_PROPERTY_NAMES:
             raise ItemError(f"property name '{key}' is reserved")
         out[key] = property_value(item, f"properties.{key}")

@@ -40,7 +40,11 @@ def check_identifier(value: object, name: str) -> str:
     otherwise."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"'{name}' must be a non-empty string")
-    if len(value.encode()) > MAX_IDENTIFIER_BYTES:
+    try:
+        size = len(value.encode())
+    except UnicodeEncodeError:
+        raise ValueError(f"'{name}' contains an unpaired surrogate (not valid Unicode text)") from None
+    if size > MAX_IDENTIFIER_BYTES:
         raise ValueError(f"'{name}' is longer than {MAX_IDENTIFIER_BYTES} bytes")
     if _CONTROL.search(value):
         raise ValueError(f"'{name}' contains control characters")

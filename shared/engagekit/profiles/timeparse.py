@@ -47,17 +47,22 @@ def _zone(text: str | None) -> timezone:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
 
 
-@lru_cache(maxsize=4096)
 def parse_time(value: str) -> datetime | None:
     """``value`` in one of Braze's time formats as an aware UTC datetime, or None if it is not one.
 
     Years outside 0..3000 are accepted by the parser here only when Python can represent them
-    (1..9999); :func:`in_braze_range` tells whether Braze would store it as a time. Results are
-    cached (4,096 strings): batches of events and imports repeat their timestamps.
+    (1..9999); :func:`in_braze_range` tells whether Braze would store it as a time. Results for
+    strings shaped like a time (at most 64 characters) are cached, 4,096 of them: batches of events
+    and imports repeat their timestamps.
     """
     text = value.strip()
     if not text or len(text) > 64 or not _LOOKS_LIKE_TIME.match(text):
         return None
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> datetime | None:
     try:
         return _parse(text)
     except (ValueError, OverflowError):

@@ -30,10 +30,22 @@ def check_number(value: float, where: str) -> None:
         raise ItemError(f"'{where}' must be a finite number")
 
 
-def check_string(value: str, where: str) -> None:
-    """Raise ItemError for a string longer than 255 characters (braze-api.md §9)."""
-    if len(value) > MAX_STRING_CHARS:
-        raise ItemError(f"'{where}' is longer than {MAX_STRING_CHARS} characters")
+def check_string(value: str, where: str, max_chars: int = MAX_STRING_CHARS) -> None:
+    """Raise ItemError for a string longer than ``max_chars`` (255, braze-api.md §9) or one that is
+    not Unicode text (a lone surrogate, which JSON's ``\\ud800`` escapes can carry and UTF-8 cannot
+    store, RFC 8259 §8.2)."""
+    if len(value) > max_chars:
+        raise ItemError(f"'{where}' is longer than {max_chars} characters")
+    check_text(value, where)
+
+
+def check_text(value: str, where: str) -> None:
+    """Raise ItemError when ``value`` holds a lone surrogate (not encodable as UTF-8)."""
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:
+            raise ItemError(f"'{where}' contains an unpaired surrogate (not valid Unicode text)") from exc
 
 
 def is_number(value: Any) -> TypeGuard[int | float]:
@@ -55,6 +67,7 @@ def check_nested_key(key: Any, where: str) -> str:
         raise ItemError(f"'{where}' has a key that is empty or longer than {MAX_STRING_CHARS} characters")
     if "." in key or key.startswith("$") or " " in key:
         raise ItemError(f"'{where}' has key {key[:40]!r}: keys may not contain '.', spaces or start with '$'")
+    check_text(key, where)
     return key
 
 
@@ -115,6 +128,7 @@ def property_value(value: Any, where: str, depth: int = 0) -> Any:
                 raise ItemError(
                     f"'{where}' has a key that is empty or longer than {MAX_STRING_CHARS} characters"
                 )
+            check_text(k, where)
             out[k] = property_value(v, f"{where}.{k}", depth + 1)
         return out
     raise ItemError(f"'{where}' has a value of an unsupported type")
