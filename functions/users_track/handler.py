@@ -25,9 +25,7 @@ def service() -> UsersService:
 
 @app.post("/users/track", middlewares=[require("users.track")])
 def users_track() -> tuple[dict[str, Any], int]:
-    body = json_body(app)
-    size = len((app.current_event.decoded_body or "").encode())
-    outcome = use_case.track(body, service(), body_bytes=size)
+    outcome = use_case.track(json_body(app), service())
     return use_case.track_response(outcome), 201
 
 

@@ -240,6 +240,7 @@ def _parse_groups(value: Any) -> list[tuple[str, str]]:
             raise ItemError("'subscription_groups' entries need a 'subscription_group_id' string")
         if state not in GROUP_STATES:
             raise ItemError("'subscription_state' must be 'subscribed' or 'unsubscribed'")
+        check_text(group_id, "subscription_group_id")
         out.append((group_id, state))
     return out
 
@@ -258,6 +259,8 @@ def _parse_push_tokens(value: Any) -> list[PushToken]:
             raise ItemError("'push_tokens' entries need a 'token' string of at most 4096 characters")
         if device_id is not None and (not isinstance(device_id, str) or len(device_id) > MAX_STRING_CHARS):
             raise ItemError("'device_id' must be a string")
+        for field_name, text in (("app_id", app_id), ("token", token), ("device_id", device_id or "")):
+            check_text(text, f"push_tokens.{field_name}")
         out.append(PushToken(app_id=app_id, token=token, device_id=device_id or str(uuid.uuid4())))
     return out
 

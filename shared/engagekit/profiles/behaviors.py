@@ -13,6 +13,7 @@ Rules (braze-api.md §1.1.2, §1.1.3, §9):
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -115,6 +116,10 @@ def parse_purchase(obj: Mapping[str, Any], now: datetime) -> PurchaseRecord:
     if not is_number(price):
         raise ItemError("'price' is not valid")
     check_number(price, "price")
+    try:
+        price = float(price)  # an integer past float range (JSON allows any) is not a price
+    except OverflowError:
+        raise ItemError("'price' is not valid") from None
     quantity = obj.get("quantity", 1)
     if isinstance(quantity, float) and quantity.is_integer():
         quantity = int(quantity)
@@ -124,12 +129,14 @@ def parse_purchase(obj: Mapping[str, Any], now: datetime) -> PurchaseRecord:
         or not 1 <= quantity <= MAX_PURCHASE_QUANTITY
     ):
         raise ItemError(f"'quantity' must be an integer from 1 to {MAX_PURCHASE_QUANTITY}")
+    if not math.isfinite(price * quantity):
+        raise ItemError("'price' times 'quantity' is not a finite number")
     at = _time(obj, now)
     props, text = parse_properties(obj.get("properties"), MAX_PURCHASE_PROPERTIES_BYTES)
     return PurchaseRecord(
         product_id=product_id,
         currency=currency.upper(),
-        price=float(price),
+        price=price,
         quantity=quantity,
         at=at,
         properties=props,
@@ -150,7 +157,21 @@ def apply_event(profile: Profile, event: EventRecord, changes: UserChanges) -> N
 
 
 def apply_purchase(profile: Profile, purchase: PurchaseRecord, changes: UserChanges) -> None:
-    """Fold ``purchase`` into the product and total aggregates (quantity = that many purchases)."""
+    """Fold ``purchase`` into the product and total aggregates (quantity = that many purchases).
+
+    Raises ItemError, with nothing applied, when the revenue totals would stop being finite numbers
+    (the stored profile could not be read back: JSON has no infinity).
+    """
+    revenue = purchase.price * purchase.quantity
+    product = profile.products.get(purchase.product_id)
+    day = purchase.at.astimezone(UTC).date().isoformat()
+    totals = (
+        profile.purchases.revenue + revenue,
+        profile.purchases.daily_revenue.get(day, 0.0) + revenue,
+        (product.revenue if product else 0.0) + revenue,
+    )
+    if not all(math.isfinite(t) for t in totals):
+        raise ItemError("the purchase would make the user's revenue total not a finite number")
     if not profile.record_purchase(
         purchase.product_id, purchase.at, purchase.price, purchase.quantity, purchase.currency
     ):

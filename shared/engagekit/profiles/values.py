@@ -8,9 +8,10 @@ arrays of objects at most 100 KB serialized. Violations raise :class:`ItemError`
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, TypeGuard
+
+from pydantic_core import to_json
 
 from engagekit.profiles.errors import ItemError
 from engagekit.profiles.limits import MAX_NESTING_DEPTH, MAX_STRING_CHARS
@@ -20,8 +21,9 @@ Scalar = str | int | float | bool
 
 
 def json_size(value: Any) -> int:
-    """Bytes of ``value`` as compact UTF-8 JSON (how the size limits are measured)."""
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    """Bytes of ``value`` as compact UTF-8 JSON, written as the profile stores it (pydantic-core's
+    serializer: ``1e15`` takes 18 bytes as ``1000000000000000.0``); how the size limits are measured."""
+    return len(to_json(value))
 
 
 def check_number(value: float, where: str) -> None:

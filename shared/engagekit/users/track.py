@@ -42,7 +42,7 @@ from engagekit.profiles.behaviors import apply_event, apply_purchase, parse_even
 from engagekit.profiles.changes import EventRecord, PurchaseRecord, UserChanges
 from engagekit.profiles.errors import ItemError
 from engagekit.profiles.identity import MAX_IDENTIFIER_CHARS, Identifier
-from engagekit.profiles.limits import MAX_NESTED_BYTES, MAX_OBJECTS_PER_ARRAY
+from engagekit.profiles.limits import MAX_OBJECTS_PER_ARRAY
 from engagekit.profiles.resolve import Resolution, find, load
 from engagekit.profiles.store import IdentityTaken, ProfileTooLarge
 from engagekit.profiles.timeparse import iso
@@ -201,7 +201,7 @@ def check_envelope(body: Mapping[str, Any]) -> dict[str, list[Any]]:
 
 
 def _parse_items(
-    arrays: dict[str, list[Any]], svc: UsersService, now: datetime, check_size: bool
+    arrays: dict[str, list[Any]], svc: UsersService, now: datetime
 ) -> tuple[list[_Item], list[dict[str, Any]]]:
     items: list[_Item] = []
     errors: list[dict[str, Any]] = []
@@ -216,9 +216,7 @@ def _parse_items(
                 update_only = _update_existing_only(obj, ident, array)
                 payload: Payload
                 if array == "attributes":
-                    payload = parse_attributes(
-                        obj, svc.limits, identified_by=ident.kind, check_size=check_size
-                    )
+                    payload = parse_attributes(obj, svc.limits, identified_by=ident.kind)
                 elif array == "events":
                     payload = parse_event(obj, now)
                 else:
@@ -406,24 +404,21 @@ def check_track(body: Mapping[str, Any], svc: UsersService) -> list[dict[str, An
     recipients, braze-api.md §2.1) and must refuse the whole request before anything is written.
     Raises ValidationError (400) for a malformed envelope, as :func:`track` does.
     """
-    _, errors = _parse_items(check_envelope(body), svc, clock.now(), check_size=True)
+    _, errors = _parse_items(check_envelope(body), svc, clock.now())
     return errors
 
 
-def track(body: Mapping[str, Any], svc: UsersService, *, body_bytes: int | None = None) -> TrackOutcome:
+def track(body: Mapping[str, Any], svc: UsersService) -> TrackOutcome:
     """Run a /users/track request body against ``svc``; see the module doc for the steps.
 
-    ``body_bytes`` is the size of the raw body when known: below 100 KB no nested value in it can
-    pass the nested-size limit, so that check is skipped. Returns the outcome (counts per array
-    present in the body, error items in request order).
+    Returns the outcome (counts per array present in the body, error items in request order).
     Raises ValidationError (400) for a malformed envelope, more than 75 objects in an array
     (``Max Input Length Exceeded``) or a request without one valid object; ConflictError (409)
     when a profile keeps losing races; CurrentsDeliveryError when Firehose refuses the events.
     """
     now = clock.now()
     arrays = check_envelope(body)
-    check_size = body_bytes is None or body_bytes >= MAX_NESTED_BYTES
-    items, errors = _parse_items(arrays, svc, now, check_size)
+    items, errors = _parse_items(arrays, svc, now)
     if not items:
         raise ValidationError(FATAL_NO_VALID_DATA, errors=errors)
     resolution = load(svc.store, [i.ident for i in items], _address_keys(items))

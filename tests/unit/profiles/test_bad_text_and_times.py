@@ -85,3 +85,39 @@ def test_time_parser_caches_only_short_time_shaped_strings() -> None:
         assert timeparse.parse_time(f"not a time {i}") is None
     assert timeparse._parse_cached.cache_info().currsize == before
     assert timeparse.parse_time(" 2026-03-01T10:00:00Z ") == datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+
+BIG = 10**400  # JSON allows any integer; no float holds it
+
+NUMBER_CASES = [
+    Case("price past float range", "purchases",
+         {"product_id": "p", "currency": "USD", "price": BIG, "time": T}, "'price' is not valid"),
+    Case("price times quantity overflows", "purchases",
+         {"product_id": "p", "currency": "USD", "price": 1.7e308, "quantity": 100, "time": T},
+         "not a finite"),
+    Case("push token with a lone surrogate", "attributes",
+         {"push_tokens": [{"app_id": "a", "token": LONE}]}, "push_tokens.token"),
+    Case("subscription group id with a lone surrogate", "attributes",
+         {"subscription_groups": [{"subscription_group_id": LONE, "subscription_state": "subscribed"}]},
+         "subscription_group_id"),
+    Case("nested value larger than 100 KB once stored", "attributes",
+         {"o": {"v": [1e15] * 8000}}, "'o' is larger than 100 KB"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", NUMBER_CASES, ids=[c.name for c in NUMBER_CASES])
+def test_more_bad_objects_are_error_items(case: Case) -> None:
+    test_bad_object_is_an_error_item_and_nothing_is_written(case)
+
+
+def test_revenue_totals_that_would_overflow_refuse_the_purchase_and_keep_the_profile_readable() -> None:
+    store = InMemoryProfileStore()
+    svc = UsersService(store, FirehoseExporter(FakeFirehose()))
+    buy = {"external_id": "rich", "product_id": "p", "currency": "USD", "price": 1e308, "time": T}
+    first = track({"purchases": [buy]}, svc)
+    second = track({"purchases": [buy, {**buy, "price": 1.0}]}, svc)
+    assert first.errors == [] and first.counts == {"purchases_processed": 1}
+    assert [e["index"] for e in second.errors] == [0] and "not a finite" in second.errors[0]["type"]
+    [(profile, _)] = second.profiles
+    reread = store.get_profiles([profile.user_id])[profile.user_id]  # decodes: nothing infinite stored
+    assert reread.purchases.revenue == 1e308 + 1.0 and reread.purchases.count == 2
