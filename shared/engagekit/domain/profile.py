@@ -18,6 +18,7 @@ All instants are aware UTC datetimes. Daily buckets are keyed by the UTC date ``
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -168,24 +169,32 @@ class Profile(Model):
 
         Braze counts a purchase object with quantity N as N purchases (braze-api.md §1.1.3); here
         ``count`` grows by ``quantity`` and revenue by ``price * quantity``. Returns False when the
-        product is past :data:`MAX_TRACKED_PRODUCTS` (totals still count it).
+        product is past :data:`MAX_TRACKED_PRODUCTS` (totals still count it). Raises ValueError,
+        changing nothing, when a revenue total would stop being a finite number (JSON has no
+        infinity: the stored profile could not be read back).
         """
         revenue = price * quantity
         totals = self.purchases
-        totals.add(at, quantity)
-        totals.revenue = round(totals.revenue + revenue, 6)
         day = (at if at.tzinfo is UTC else at.astimezone(UTC)).date().isoformat()
-        totals.daily_revenue[day] = round(totals.daily_revenue.get(day, 0.0) + revenue, 6)
+        agg = self.products.get(product_id)
+        new_totals = (
+            round(totals.revenue + revenue, 6),
+            round(totals.daily_revenue.get(day, 0.0) + revenue, 6),
+            round((agg.revenue if agg is not None else 0.0) + revenue, 6),
+        )
+        if not all(math.isfinite(t) for t in new_totals):
+            raise ValueError("the purchase would make a revenue total not a finite number")
+        totals.add(at, quantity)
+        totals.revenue, totals.daily_revenue[day], product_revenue = new_totals
         if currency and totals.currency is None:
             totals.currency = currency
-        agg = self.products.get(product_id)
         if agg is None:
             if len(self.products) >= MAX_TRACKED_PRODUCTS:
                 return False
             agg = self.products[product_id] = ProductAggregate()
         agg.add(at, quantity)
         agg.quantity += quantity
-        agg.revenue = round(agg.revenue + revenue, 6)
+        agg.revenue = product_revenue
         return True
 
     def prune(self, now: datetime) -> None:

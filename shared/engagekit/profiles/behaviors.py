@@ -160,20 +160,14 @@ def apply_purchase(profile: Profile, purchase: PurchaseRecord, changes: UserChan
     """Fold ``purchase`` into the product and total aggregates (quantity = that many purchases).
 
     Raises ItemError, with nothing applied, when the revenue totals would stop being finite numbers
-    (the stored profile could not be read back: JSON has no infinity).
+    (:meth:`Profile.record_purchase`).
     """
-    revenue = purchase.price * purchase.quantity
-    product = profile.products.get(purchase.product_id)
-    day = purchase.at.astimezone(UTC).date().isoformat()
-    totals = (
-        profile.purchases.revenue + revenue,
-        profile.purchases.daily_revenue.get(day, 0.0) + revenue,
-        (product.revenue if product else 0.0) + revenue,
-    )
-    if not all(math.isfinite(t) for t in totals):
-        raise ItemError("the purchase would make the user's revenue total not a finite number")
-    if not profile.record_purchase(
-        purchase.product_id, purchase.at, purchase.price, purchase.quantity, purchase.currency
-    ):
+    try:
+        tracked = profile.record_purchase(
+            purchase.product_id, purchase.at, purchase.price, purchase.quantity, purchase.currency
+        )
+    except ValueError as exc:
+        raise ItemError("the purchase would make the user's revenue total not a finite number") from exc
+    if not tracked:
         changes.untracked_products += 1
     changes.purchases.append(purchase)
